@@ -1,0 +1,198 @@
+"""Benchmark: `govbot scan` on a large, real-looking change against the scanners run alone.
+
+    .venv/bin/python benchmarks/scan_bench.py --files 200
+    .venv/bin/python benchmarks/scan_bench.py --files 3000 --skip-baseline
+
+Builds a git repository whose head commit changes N Python files (~150 lines each, with a few
+real vulnerabilities sprinkled in), then measures:
+  * govbot: wall time of the whole `govbot scan` process and the peak RSS of its process tree
+    (govbot plus all scanners, sampled from /proc every 20 ms), and the largest single process;
+  * sequential: the same three scanner commands govbot runs, one after another;
+  * slowest alone: the slowest of those three commands.
+Target (issue 2): govbot <= 1.2 x slowest alone; peak RSS <= 500 MB for a 3,000-file change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from govbot.checks import bandit, secrets, semgrep
+from govbot.checks.runner import tool_env
+from govbot.checks.scan import ScannerSettings, materialise
+
+TEMPLATE = '''"""Module {i}: order handling for region {region}."""
+
+import json
+import logging
+import os
+import subprocess
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Order{i}:
+    id: int
+    customer: str
+    total: float
+    items: list[str]
+
+    def to_json(self) -> str:
+        return json.dumps({{"id": self.id, "customer": self.customer, "total": self.total}})
+
+'''
+
+FUNC = '''
+def compute_{i}_{j}(values: list[float], factor: float = {f}) -> float:
+    """Weighted sum number {j}."""
+    total = 0.0
+    for index, value in enumerate(values):
+        if index % 2 == 0:
+            total += value * factor
+        else:
+            total -= value / (factor + 1)
+    log.debug("computed %s", total)
+    return round(total, 4)
+
+'''
+
+VULNS = [
+    '\ndef export_{i}(name):\n    subprocess.run("tar czf /tmp/" + name + ".tgz data/", shell=True)\n',
+    '\ndef find_{i}(db, customer):\n    return db.execute(f"SELECT * FROM orders WHERE c = \'{{customer}}\'")\n',
+    '\ndef load_{i}(blob):\n    import pickle\n    return pickle.loads(blob)\n',
+    '\ndef run_{i}(expr):\n    return eval(expr)\n',
+]
+
+
+def make_repo(root: Path, files: int, seed: int = 7) -> Path:
+    rng = random.Random(seed)
+    repo = root / "repo"
+    repo.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
+           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
+
+    git("init", "-q", "--initial-branch=main")
+    (repo / "README.md").write_text("bench\n")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    git("checkout", "-qb", "feature")
+    for i in range(files):
+        pkg = repo / f"pkg{i % 40}"
+        pkg.mkdir(exist_ok=True)
+        body = TEMPLATE.format(i=i, region=rng.choice(["eu", "us", "ap"]))
+        body += "".join(FUNC.format(i=i, j=j, f=rng.randint(2, 9)) for j in range(9))
+        if i % 10 == 0:
+            body += VULNS[(i // 10) % len(VULNS)].format(i=i)
+        (pkg / f"module_{i}.py").write_text(body)
+    git("add", "-A")
+    git("commit", "-qm", "large change")
+    return repo
+
+
+def tree_rss_kb(pid: int) -> tuple[int, int]:
+    """(sum of RSS over pid and all descendants, largest single RSS), in KiB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, largest, stack = 0, 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        largest = max(largest, rss.get(p, 0))
+        stack.extend(children.get(p, []))
+    return total, largest
+
+
+def measure(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> dict[str, float]:
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = [0, 0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            total, largest = tree_rss_kb(proc.pid)
+            peak[0], peak[1] = max(peak[0], total), max(peak[1], largest)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    sampler.join()
+    return {"wall_s": round(time.monotonic() - started, 2), "peak_tree_rss_mb": round(peak[0] / 1024, 1),
+            "peak_single_rss_mb": round(peak[1] / 1024, 1), "exit": proc.returncode, "stdout_bytes": len(out),
+            "stderr_tail": err.decode(errors="replace")[-300:] if proc.returncode not in (0, 1) else ""}
+
+
+def baseline(repo: Path, tmp: Path) -> dict[str, dict[str, float]]:
+    files = sorted(str(p.relative_to(repo)) for p in repo.glob("pkg*/*.py"))
+    root = tmp / "materialised"
+    root.mkdir()
+    materialise(root, {f: (repo / f).read_bytes() for f in files})
+    s = ScannerSettings()
+    targets = ["./" + f for f in files]
+    commands = {
+        "semgrep": semgrep.build_argv(s.semgrep_bin, [str(p) for p in semgrep.bundled_rule_files()], targets,
+                                      rule_timeout_s=s.semgrep_rule_timeout_s, max_memory_mb=s.semgrep_max_memory_mb,
+                                      max_target_bytes=s.max_file_bytes),
+        "bandit": bandit.build_argv(s.bandit_bin, targets),
+        "detect-secrets": secrets.build_argv(s.detect_secrets_bin, targets),
+    }
+    return {name: measure(argv, cwd=root, env=tool_env()) for name, argv in commands.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+    govbot_bin = str(Path(sys.executable).parent / "govbot")
+    with tempfile.TemporaryDirectory(prefix="govbot-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        repo = make_repo(tmp, args.files)
+        result: dict[str, object] = {"changed_files": args.files, "cpus": os.cpu_count()}
+        run = measure([govbot_bin, "scan", str(repo), "--base", "main", "--format", "json",
+                       "--output", str(tmp / "report.json"), "--no-progress"])
+        report = json.loads((tmp / "report.json").read_text())
+        result["govbot"] = run
+        result["govbot_findings"] = len(report["findings"])
+        result["govbot_tools"] = {t["name"]: [t["status"], t["duration_s"]] for t in report["tools"]}
+        if not args.skip_baseline:
+            base = baseline(repo, tmp)
+            result["alone"] = base
+            seq = sum(float(v["wall_s"]) for v in base.values())
+            slowest = max(float(v["wall_s"]) for v in base.values())
+            result["sequential_s"] = round(seq, 2)
+            result["slowest_alone_s"] = slowest
+            result["govbot_over_slowest"] = round(float(run["wall_s"]) / slowest, 2)
+            result["govbot_over_sequential"] = round(float(run["wall_s"]) / seq, 2)
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,750 @@
+"""``govbot action``: the GitHub Action's entry point (edge in and edge out for the GitHub path).
+
+The event decides what runs:
+
+* ``pull_request`` / ``pull_request_target`` (opened, synchronize, reopened, ready_for_review,
+  edited, labeled, unlabeled): the full analysis, then publish;
+* ``pull_request_review``: re-evaluate human-review enforcement only, from the state the last
+  full run stored (no scanners, no models);
+* ``issue_comment`` on a pull request: ``/govbot recheck`` and ``/govbot deep`` from a writer;
+* anything else: one log line, exit 0.
+
+Everything about the pull request is read through the API, as data: nothing is checked out or
+executed, so the same code is safe under ``pull_request_target``. The policy comes from the
+base commit. Writes that a read-only token (a fork's ``pull_request``) cannot make degrade to
+workflow-command annotations and the step summary, and the summary says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import re
+import secrets
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from govbot.bot.enforcement import ReviewVerdict, candidates, evaluate_reviews
+from govbot.bot.github_api import (
+    WRITER_PERMISSIONS,
+    Annotation,
+    CheckOutput,
+    CommentData,
+    GitHubError,
+    GitHubPort,
+    GitHubServerError,
+    GitHubSettings,
+    PermissionDenied,
+    PullData,
+    PyGithubAdapter,
+    RetryBudget,
+    RetrySettings,
+)
+from govbot.bot.github_change import GitHubContent, load_change
+from govbot.bot.render_json import report_json
+from govbot.bot.render_markdown import comment_markdown, summary_markdown
+from govbot.bot.render_sarif import to_sarif
+from govbot.bot.render_text import clean
+from govbot.core.errors import GovbotError, PolicyError
+from govbot.core.models import ChangeSet, Decision, Finding, Outcome, Report, Severity, exit_code_for
+from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
+from govbot.policy.model import Policy
+
+STICKY_MARKER = "<!-- govbot:sticky -->"
+MAX_COMMENT_CHARS = 65_536
+MAX_ANNOTATIONS = 500
+MAX_COMMAND_ANNOTATIONS = 50  # GitHub shows at most 50 workflow-command annotations per job
+CHECK_NAME = "govbot"
+ALL_SCANNERS = ("bandit", "secrets", "semgrep")
+FULL_RUN_ACTIONS = frozenset(
+    {"opened", "synchronize", "reopened", "ready_for_review", "edited", "labeled", "unlabeled"}
+)
+REVIEW_BEGIN, REVIEW_END = "<!-- govbot:review -->", "<!-- /govbot:review -->"
+_STATE = re.compile(r"<!-- govbot:state ([A-Za-z0-9+/=]{1,4000}) -->")
+_COMMAND = re.compile(r"/govbot[ \t]+(recheck|deep)[ \t]*")
+_LABEL_COLORS = {"review": "d93f0b", "blocked": "b60205", "ai": "5319e7"}
+
+
+# --------------------------------------------------------------------------------------------
+# Settings, read once from the environment by ``main``
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    repository: str
+    event_name: str
+    event_path: Path | None
+    token: str | None = field(default=None, repr=False)
+    api_url: str = "https://api.github.com"
+    server_url: str = "https://github.com"
+    run_id: str | None = None
+    policy_path: str = DEFAULT_POLICY_PATH
+    fail_on: str | None = None  # review_required | block | never; None: the policy's setting
+    dry_run: bool = False
+    comment: bool = True
+    report_dir: Path = Path()
+    output_path: Path | None = None
+    summary_path: Path | None = None
+    write_interval_s: float = 1.0
+    scanners: tuple[str, ...] = ALL_SCANNERS
+    retry: RetrySettings = field(default_factory=RetrySettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ActionSettings:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        fail_on = get("GOVBOT_FAIL_ON")
+        if fail_on not in (None, "review_required", "block", "never"):
+            raise GovbotError(f"fail-on must be review_required, block or never, not {fail_on!r}")
+        repository = get("GITHUB_REPOSITORY")
+        if not repository:
+            raise GovbotError("GITHUB_REPOSITORY is not set: run `govbot action` inside GitHub Actions")
+        event_path = get("GITHUB_EVENT_PATH")
+        budget = get("GOVBOT_RETRY_BUDGET_S")
+        interval = get("GOVBOT_GITHUB_WRITE_INTERVAL_S")
+        scanners = tuple(sorted({x.strip() for x in (get("GOVBOT_SCANNERS") or "").split(",") if x.strip()}))
+        unknown = set(scanners) - set(ALL_SCANNERS)
+        if unknown:
+            raise GovbotError(f"scanners: unknown {sorted(unknown)}; choose from {', '.join(ALL_SCANNERS)}")
+        return cls(
+            repository=repository,
+            event_name=get("GITHUB_EVENT_NAME") or "",
+            event_path=Path(event_path) if event_path else None,
+            token=get("GITHUB_TOKEN"),
+            api_url=get("GITHUB_API_URL") or "https://api.github.com",
+            server_url=get("GITHUB_SERVER_URL") or "https://github.com",
+            run_id=get("GITHUB_RUN_ID"),
+            policy_path=get("GOVBOT_POLICY") or DEFAULT_POLICY_PATH,
+            fail_on=fail_on,
+            dry_run=_flag(get("GOVBOT_DRY_RUN")),
+            comment=_flag(get("GOVBOT_COMMENT"), default=True),
+            report_dir=Path(get("GOVBOT_REPORT_DIR") or get("RUNNER_TEMP") or "."),
+            output_path=Path(p) if (p := get("GITHUB_OUTPUT")) else None,
+            summary_path=Path(p) if (p := get("GITHUB_STEP_SUMMARY")) else None,
+            write_interval_s=float(interval) if interval else 1.0,
+            scanners=scanners or ALL_SCANNERS,
+            retry=RetrySettings(budget_s=float(budget)) if budget else RetrySettings(),
+        )
+
+    @property
+    def details_url(self) -> str | None:
+        if not self.run_id:
+            return None
+        return f"{self.server_url.rstrip('/')}/{self.repository}/actions/runs/{self.run_id}"
+
+
+# --------------------------------------------------------------------------------------------
+# Ports the composition root fills in (tests swap the analyser only before the pipeline lands)
+
+
+class Analyser(Protocol):
+    def __call__(self, change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
+                 policy_source: str, force_tier: str | None, notices: Sequence[str]) -> Report: ...
+
+
+@dataclass(frozen=True)
+class Renderers:
+    comment: Callable[[Report, int], str]
+    summary: Callable[[Report], str]
+    sarif: Callable[[Report], dict[str, Any]]
+    json: Callable[[Report], str]
+
+
+def default_renderers() -> Renderers:
+    return Renderers(
+        comment=lambda report, limit: comment_markdown(report, max_chars=limit),
+        summary=summary_markdown,
+        sarif=to_sarif,
+        json=report_json,
+    )
+
+
+def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCANNERS) -> Analyser:
+    """The real analysis (``bot.pipeline.analyse``), with LLM credentials from ``env``."""
+
+    def run(change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
+            policy_source: str, force_tier: str | None, notices: Sequence[str]) -> Report:
+        from govbot.bot.pipeline import ScanOptions, analyse
+        from govbot.checks.scan import ScannerSettings
+        from govbot.router.env import LLMEnvironment
+
+        llm_env = LLMEnvironment.from_env(env, force_tier=force_tier)
+        options = ScanOptions(scanners=ScannerSettings(enabled=tuple(scanners)), policy_path=policy_path)
+        return analyse(change, policy, contents, options,
+                       llm_env=llm_env,
+                       policy_source=policy_source, notices=notices)
+
+    return run
+
+
+@dataclass
+class Context:
+    settings: ActionSettings
+    gh: GitHubPort
+    analyser: Analyser
+    renderers: Renderers
+    out: TextIO
+    notes: list[str] = field(default_factory=list)  # what could not be done; shown in the summary
+
+    def log(self, message: str) -> None:
+        print(f"govbot: {message}", file=self.out, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Hidden state: what the last full run decided, for review events and re-runs
+
+
+@dataclass(frozen=True)
+class RunState:
+    head: str
+    outcome: str
+    complete: bool
+    review_label: str
+
+    def encode(self) -> str:
+        raw = json.dumps(self.__dict__, sort_keys=True, separators=(",", ":")).encode()
+        # base64 keeps label names from closing the HTML comment ("-->").
+        return f"<!-- govbot:state {base64.b64encode(raw).decode()} -->"
+
+    @classmethod
+    def decode(cls, text: str) -> RunState | None:
+        m = _STATE.search(text)
+        if not m:
+            return None
+        try:
+            data = json.loads(base64.b64decode(m[1], validate=True))
+            return cls(head=str(data["head"]), outcome=str(data["outcome"]), complete=bool(data["complete"]),
+                       review_label=str(data["review_label"]))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            return None
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers: conclusions, exit codes, annotations, comment body
+
+
+def review_pending(decision: Decision) -> bool:
+    return decision.outcome is Outcome.REVIEW_REQUIRED and decision.complete
+
+
+def conclusion_for(outcome: Outcome, complete: bool, verdict: ReviewVerdict | None) -> str:
+    if outcome is Outcome.BLOCK or not complete:
+        return "failure"
+    if outcome is Outcome.REVIEW_REQUIRED:
+        return "success" if verdict is not None and verdict.satisfied else "failure"
+    return "neutral" if outcome is Outcome.WARN else "success"
+
+
+def title_for(outcome: Outcome, complete: bool, verdict: ReviewVerdict | None) -> str:
+    if outcome is Outcome.BLOCK:
+        return "Blocked by policy"
+    if not complete:
+        return "Analysis incomplete: not a pass"
+    if outcome is Outcome.REVIEW_REQUIRED:
+        if verdict is not None and verdict.satisfied:
+            return "Human review required: approved"
+        return "Human review required"
+    return "Passed with warnings" if outcome is Outcome.WARN else "Passed"
+
+
+def exit_code(decision: Decision, fail_on: str, verdict: ReviewVerdict | None) -> int:
+    """The job's exit code: ``exit_code_for`` (0/1/2), softened by fail-on and a satisfied review."""
+    code = exit_code_for(decision)
+    if fail_on == "never":
+        return 0
+    satisfied = verdict is not None and verdict.satisfied
+    if decision.outcome is Outcome.REVIEW_REQUIRED and code == 1 and (fail_on == "block" or satisfied):
+        return 0
+    return code
+
+
+def annotations_for(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) -> tuple[Annotation, ...]:
+    level = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Severity.MEDIUM: "warning"}
+    chosen = sorted(
+        (f for f in findings if f.line is not None and f.in_diff and f.suppression is None),
+        key=lambda f: (-f.severity.rank, f.path, f.line or 0, f.rule_id),
+    )[:limit]
+    return tuple(
+        Annotation(
+            path=f.path,
+            start_line=f.line or 1,
+            end_line=max(f.end_line or f.line or 1, f.line or 1),
+            level=level.get(f.severity, "notice"),
+            title=clean(f"{f.rule_id} ({f.severity.value})", limit=200),
+            message=clean(f.message, limit=1000),
+        )
+        for f in chosen
+    )
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(a: Annotation) -> str:
+    """``::warning file=...::message`` with GitHub's escaping, so no value can end the command."""
+    kind = {"failure": "error", "warning": "warning"}.get(a.level, "notice")
+    props = ",".join(
+        f"{k}={_escape_property(v)}"
+        for k, v in (("file", a.path), ("line", str(a.start_line)), ("endLine", str(a.end_line)),
+                     ("title", a.title))
+        if v
+    )
+    return f"::{kind} {props}::{_escape_data(a.message)}"
+
+
+def review_block(verdict: ReviewVerdict | None, label: str) -> str:
+    if verdict is None:
+        return ""
+    mark = "✅" if verdict.satisfied else "⏳"
+    body = f"{mark} **Human review (`{clean(label)}`):** {verdict.reason}."
+    return f"{REVIEW_BEGIN}\n{body}\n{REVIEW_END}"
+
+
+def replace_review_block(text: str, block: str) -> str:
+    start, end = text.find(REVIEW_BEGIN), text.find(REVIEW_END)
+    if start == -1 or end == -1 or end < start:
+        return text
+    return text[:start] + block + text[end + len(REVIEW_END):]
+
+
+def comment_body(rendered: str, state: RunState, extra: str) -> str:
+    """The sticky comment: marker, hidden state, the rendered report, our own short section.
+
+    Never longer than GitHub's 65,536 characters: ``rendered`` is produced for the room left,
+    and cut at a line boundary (with a pointer to the report) if it still does not fit.
+    """
+    head = f"{STICKY_MARKER}\n{state.encode()}\n"
+    tail = f"\n\n{extra}" if extra else ""
+    room = MAX_COMMENT_CHARS - len(head) - len(tail)
+    if len(rendered) > room:
+        note = "\n\n… truncated; the full list is in the report (JSON/SARIF artifacts and job summary)."
+        cut = rendered[: max(room - len(note), 0)]
+        cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
+        rendered = cut + note
+    return head + rendered + tail
+
+
+def comment_room(extra: str) -> int:
+    return MAX_COMMENT_CHARS - len(STICKY_MARKER) - 200 - len(extra)
+
+
+def parse_command(body: str) -> str | None:
+    """``recheck`` or ``deep`` when the comment's first non-empty line is a govbot command."""
+    for line in body.splitlines():
+        if line.strip():
+            m = _COMMAND.fullmatch(line.strip())
+            return m[1] if m else None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Publishing (edge out)
+
+
+def sticky_comments(comments: Sequence[CommentData]) -> list[CommentData]:
+    """govbot's own comments (marker + written by a bot account), oldest first."""
+    return sorted((c for c in comments if STICKY_MARKER in c.body and c.user.is_bot), key=lambda c: c.id)
+
+
+def upsert_comment(ctx: Context, number: int, body: str) -> None:
+    """Update the sticky comment in place (create it once), and delete duplicates."""
+    gh = ctx.gh
+    mine = sticky_comments(gh.list_comments(number))
+    if not mine:
+        try:
+            gh.create_comment(number, body)
+            return
+        except GitHubServerError:
+            # The POST may have been applied even though the answer was an error: look first.
+            mine = sticky_comments(gh.list_comments(number))
+            if not mine:
+                gh.create_comment(number, body)
+                return
+    keep, *duplicates = mine
+    if keep.body != body:
+        gh.edit_comment(number, keep.id, body)
+    for dup in duplicates:
+        gh.delete_comment(number, dup.id)
+
+
+def sync_labels(ctx: Context, pr: PullData, decision: Decision, policy: Policy) -> None:
+    allow = set(policy.labels.allowlist)
+    current = set(pr.labels)
+    add = sorted((set(decision.labels_add) & allow) - current)
+    remove = sorted((set(decision.labels_remove) & allow & current) - set(decision.labels_add))
+    colors = {policy.labels.review: _LABEL_COLORS["review"], policy.labels.blocked: _LABEL_COLORS["blocked"],
+              policy.labels.ai_generated: _LABEL_COLORS["ai"]}
+    for name in add:
+        ctx.gh.ensure_label(name, colors.get(name, "ededed"), "managed by govbot")
+    ctx.gh.add_labels(pr.number, add)
+    for name in remove:
+        ctx.gh.remove_label(pr.number, name)
+    if add or remove:
+        ctx.log(f"labels: +{add} -{remove}")
+
+
+def publish_check(ctx: Context, head_sha: str, conclusion: str, output: CheckOutput) -> bool:
+    """A ``govbot`` check run, else a commit status. False when the token can do neither."""
+    gh, s = ctx.gh, ctx.settings
+    try:
+        existing = gh.find_check_run(head_sha, CHECK_NAME)
+        if existing is not None:
+            gh.update_check_run(existing.id, conclusion, output)
+        else:
+            try:
+                gh.create_check_run(head_sha, CHECK_NAME, conclusion, output, s.details_url)
+            except GitHubServerError:
+                again = gh.find_check_run(head_sha, CHECK_NAME)
+                if again is None:
+                    raise
+                gh.update_check_run(again.id, conclusion, output)
+        return True
+    except PermissionDenied:
+        ctx.log("no `checks: write` permission; publishing a commit status instead")
+    state = {"success": "success", "neutral": "success"}.get(conclusion, "failure")
+    try:
+        gh.create_status(head_sha, state, f"{output.title}", CHECK_NAME, s.details_url)
+        return True
+    except PermissionDenied:
+        return False
+
+
+def emit_annotations(ctx: Context, annotations: Sequence[Annotation], resume_token: str | None) -> None:
+    if resume_token:
+        print(f"::{resume_token}::", file=ctx.out)  # re-enable workflow commands for our own lines
+    for a in annotations[:MAX_COMMAND_ANNOTATIONS]:
+        print(workflow_command(a), file=ctx.out)
+    ctx.out.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# Flows
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    report: Report | None
+    exit_code: int
+
+
+def load_base_policy(ctx: Context, pr: PullData) -> tuple[Policy, str]:
+    path = ctx.settings.policy_path
+    data = ctx.gh.read_file(path, pr.base_sha)
+    if data is None:
+        return default_policy(), f"builtin default (no {path} on the base branch)"
+    source = f"{path}@{pr.base_sha[:12]} (base branch)"
+    return load_policy_text(data, source), source
+
+
+def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: str | None) -> int:
+    s, gh = ctx.settings, ctx.gh
+    pr = gh.get_pull(number)
+    if pr.state != "open":
+        ctx.log(f"pull request #{number} is {pr.state}; nothing to do")
+        return 0
+    ctx.log(f"analysing #{number} at {pr.head_sha[:12]} (base {pr.base_sha[:12]})")
+    try:
+        policy, source = load_base_policy(ctx, pr)
+    except PolicyError as exc:
+        report_policy_error(ctx, pr, exc)
+        return exc.exit_code
+    change = load_change(gh, pr)
+    notices = [f"limit: {line}" for line in change.truncated]
+    report = ctx.analyser(change, policy, GitHubContent(gh, policy.limits.max_file_bytes),
+                          policy_path=s.policy_path, policy_source=source, force_tier=force_tier,
+                          notices=notices)
+    write_reports(ctx, report)
+    fresh = gh.get_pull(number)
+    if fresh.state != "open" or fresh.head_sha != pr.head_sha:
+        ctx.log(f"#{number} changed during the run (now {fresh.state} at {fresh.head_sha[:12]}); "
+                "not publishing a stale result")
+        write_summary(ctx, ctx.renderers.summary(report), "Not published: the pull request changed "
+                      "during the run; the run for the new head will report.")
+        return 0
+    verdict = human_review(ctx, fresh, policy) if review_pending(report.decision) else None
+    fail_on = s.fail_on or policy.settings.fail_on
+    code = exit_code(report.decision, fail_on, verdict)
+    try:
+        publish(ctx, fresh, policy, report, verdict, resume_token)
+    finally:
+        write_summary(ctx, ctx.renderers.summary(report), review_block(verdict, policy.labels.review))
+    return code
+
+
+def report_policy_error(ctx: Context, pr: PullData, exc: PolicyError) -> None:
+    """The base branch's policy is invalid: a failing check that says why, and exit code 2."""
+    problems = "\n".join(f"- {clean(p, limit=300)}" for p in exc.problems[:50])
+    text = f"govbot did not analyse this pull request: the policy is invalid.\n\n{problems}"
+    ctx.log(str(exc))
+    if not ctx.settings.dry_run:
+        try:
+            publish_check(ctx, pr.head_sha, "failure", CheckOutput(title="Invalid govbot policy", summary=text))
+        except PermissionDenied:
+            ctx.notes.append("the check could not be published (read-only token)")
+    write_summary(ctx, text, "")
+
+
+def human_review(ctx: Context, pr: PullData, policy: Policy) -> ReviewVerdict:
+    reviews = ctx.gh.list_reviews(pr.number)
+    perms = {login: ctx.gh.permission(login) for login in candidates(reviews, pr.user, pr.head_sha)}
+    return evaluate_reviews(reviews, pr.user, pr.head_sha, perms)
+
+
+def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict: ReviewVerdict | None,
+            resume_token: str | None) -> None:
+    d = report.decision
+    state = RunState(head=pr.head_sha, outcome=d.outcome.value, complete=d.complete,
+                     review_label=policy.labels.review)
+    block = review_block(verdict, policy.labels.review)
+    conclusion = conclusion_for(d.outcome, d.complete, verdict)
+    annotations = annotations_for(report.findings)
+    summary_md = ctx.renderers.summary(report)
+    output = CheckOutput(
+        title=title_for(d.outcome, d.complete, verdict),
+        summary=f"{block}\n\n{state.encode()}" if block else state.encode(),
+        text=summary_md,
+        annotations=annotations,
+    )
+    if ctx.settings.dry_run:
+        ctx.log(f"dry run: would set check `{CHECK_NAME}` to {conclusion}, sync labels "
+                f"+{list(d.labels_add)} -{list(d.labels_remove)}, and update the sticky comment")
+        emit_annotations(ctx, annotations, resume_token)
+        return
+    try:
+        if ctx.settings.comment:
+            body = comment_body(ctx.renderers.comment(report, comment_room(block)), state, block)
+            upsert_comment(ctx, pr.number, body)
+        sync_labels(ctx, pr, d, policy)
+        if not publish_check(ctx, pr.head_sha, conclusion, output):
+            raise PermissionDenied("neither a check run nor a commit status could be written", 403)
+    except PermissionDenied as exc:
+        ctx.log(f"read-only token ({exc}); falling back to annotations and the job summary")
+        ctx.notes.append(
+            "govbot could not write to this pull request (read-only token, as on a `pull_request` "
+            "from a fork): no comment, labels or check were published; see the annotations and "
+            "this summary. Use `pull_request_target` with govbot's workflow to publish on forks."
+        )
+        emit_annotations(ctx, annotations, resume_token)
+        return
+    ctx.log(f"published: check {conclusion}, {len(annotations)} annotation(s)")
+
+
+def review_run(ctx: Context, number: int) -> int:
+    """``pull_request_review``: re-check enforcement from stored state; no scanners, no models."""
+    gh = ctx.gh
+    pr = gh.get_pull(number)
+    if pr.state != "open":
+        ctx.log(f"pull request #{number} is {pr.state}; nothing to do")
+        return 0
+    check = gh.find_check_run(pr.head_sha, CHECK_NAME)
+    state = RunState.decode(check.summary) if check else None
+    sticky = sticky_comments(gh.list_comments(number))
+    if state is None and sticky:
+        state = RunState.decode(sticky[0].body)
+    if state is None or state.head != pr.head_sha:
+        ctx.log(f"no govbot result for head {pr.head_sha[:12]} yet; the pull_request run will decide")
+        return 0
+    if state.outcome != Outcome.REVIEW_REQUIRED.value or not state.complete:
+        ctx.log(f"last result is {state.outcome}; no human-review requirement to re-evaluate")
+        return 0
+    reviews = gh.list_reviews(number)
+    perms = {login: gh.permission(login) for login in candidates(reviews, pr.user, pr.head_sha)}
+    verdict = evaluate_reviews(reviews, pr.user, pr.head_sha, perms)
+    outcome = Outcome.REVIEW_REQUIRED
+    block = review_block(verdict, state.review_label)
+    conclusion = conclusion_for(outcome, True, verdict)
+    ctx.log(f"human review {'satisfied' if verdict.satisfied else 'pending'}: check {conclusion}")
+    if not ctx.settings.dry_run:
+        output = CheckOutput(title=title_for(outcome, True, verdict), summary=f"{block}\n\n{state.encode()}",
+                             text=check.text if check else "")
+        try:
+            publish_check(ctx, pr.head_sha, conclusion, output)
+            if sticky:
+                updated = replace_review_block(sticky[0].body, block)
+                if updated != sticky[0].body:
+                    gh.edit_comment(number, sticky[0].id, updated)
+        except PermissionDenied as exc:
+            ctx.log(f"read-only token ({exc}); the check could not be updated")
+    write_summary(ctx, "", block)
+    return 0 if verdict.satisfied else 1
+
+
+def command_run(ctx: Context, event: Mapping[str, Any], resume_token: str | None) -> int:
+    issue = event.get("issue") or {}
+    comment = event.get("comment") or {}
+    if not issue.get("pull_request"):
+        ctx.log("comment on an issue, not a pull request; nothing to do")
+        return 0
+    if event.get("action") != "created":
+        ctx.log(f"issue_comment {event.get('action')!s:.20}; only new comments are read")
+        return 0
+    command = parse_command(str(comment.get("body") or ""))
+    if command is None:
+        ctx.log("comment is not a /govbot command; nothing to do")
+        return 0
+    user = comment.get("user") or {}
+    login = str(user.get("login") or "")
+    if user.get("type") == "Bot" or login.endswith("[bot]"):
+        ctx.log("ignoring a /govbot command written by a bot")
+        return 0
+    if ctx.gh.permission(login) not in WRITER_PERMISSIONS:
+        ctx.log("ignoring a /govbot command from an account without write access")
+        return 0
+    ctx.log(f"/govbot {command} requested by a writer")
+    return full_run(ctx, int(issue["number"]), "pro" if command == "deep" else None, resume_token)
+
+
+# --------------------------------------------------------------------------------------------
+# Files the runner reads: outputs, step summary, reports
+
+
+def write_reports(ctx: Context, report: Report) -> tuple[Path, Path]:
+    out_dir = ctx.settings.report_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, sarif_path = out_dir / "govbot-report.json", out_dir / "govbot-report.sarif"
+    json_path.write_text(ctx.renderers.json(report), encoding="utf-8")
+    sarif_path.write_text(json.dumps(ctx.renderers.sarif(report), indent=2, sort_keys=True) + "\n",
+                          encoding="utf-8")
+    write_outputs(ctx, {
+        "decision": report.decision.outcome.value,
+        "complete": str(report.decision.complete).lower(),
+        "findings": str(len(report.findings)),
+        "tier": report.route.tier.value,
+        "cost-usd": f"{report.llm.cost_usd:.4f}",
+        "json-report": str(json_path.resolve()),
+        "sarif-report": str(sarif_path.resolve()),
+    })
+    return json_path, sarif_path
+
+
+def write_outputs(ctx: Context, values: Mapping[str, str]) -> None:
+    path = ctx.settings.output_path
+    if path is None:
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        for key, value in values.items():
+            delimiter = f"govbot_{secrets.token_hex(8)}"
+            fh.write(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+def write_summary(ctx: Context, summary: str, review: str) -> None:
+    path = ctx.settings.summary_path
+    parts = [summary.rstrip(), review.replace(REVIEW_BEGIN, "").replace(REVIEW_END, "").strip()]
+    parts += [f"> [!WARNING]\n> {note}" for note in ctx.notes]
+    text = "\n\n".join(p for p in parts if p) + "\n"
+    if path is None:
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+
+
+def load_event(settings: ActionSettings) -> dict[str, Any]:
+    if settings.event_path is None:
+        return {}
+    try:
+        data = json.loads(settings.event_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GovbotError(f"cannot read the event payload {settings.event_path}: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def dispatch(ctx: Context, event: Mapping[str, Any], resume_token: str | None) -> int:
+    name = ctx.settings.event_name
+    if name in ("pull_request", "pull_request_target"):
+        action = str(event.get("action") or "")
+        number = int((event.get("pull_request") or {}).get("number") or event.get("number") or 0)
+        if action == "closed":
+            ctx.log(f"pull request #{number} was closed; nothing to do")
+            return 0
+        if action not in FULL_RUN_ACTIONS:
+            ctx.log(f"{name} action {action!r:.40} is not handled; nothing to do")
+            return 0
+        return full_run(ctx, number, None, resume_token)
+    if name == "pull_request_review":
+        return review_run(ctx, int((event.get("pull_request") or {})["number"]))
+    if name == "issue_comment":
+        return command_run(ctx, event, resume_token)
+    ctx.log(f"event {name!r:.40} is not handled (govbot runs on pull requests); nothing to do")
+    return 0
+
+
+def run(env: Mapping[str, str], *, out: TextIO | None = None, analyser: Analyser | None = None,
+        renderers: Renderers | None = None, budget: RetryBudget | None = None) -> int:
+    """The whole action for one event. ``env`` is the process environment (read only here)."""
+    out = out or sys.stdout
+    # No text from the pull request may ever run as a workflow command: switch them off, and
+    # switch them back on only to print govbot's own escaped annotations.
+    resume_token = secrets.token_hex(16)
+    print(f"::stop-commands::{resume_token}", file=out, flush=True)
+    try:
+        settings = ActionSettings.from_env(env)
+        event = load_event(settings)
+        if settings.event_name in ("push", "workflow_dispatch", "merge_group", "schedule", ""):
+            print(f"govbot: event {settings.event_name!r} is not handled; nothing to do", file=out)
+            return 0
+        if not settings.token:
+            raise GovbotError("no GitHub token: pass `github-token` (defaults to github.token)")
+        gh = PyGithubAdapter(
+            GitHubSettings(token=settings.token, repository=settings.repository, api_url=settings.api_url,
+                           seconds_between_writes=settings.write_interval_s),
+            budget or RetryBudget(settings=settings.retry),
+        )
+        analyse = analyser or pipeline_analyser(env, settings.scanners)
+        ctx = Context(settings, gh, analyse, renderers or default_renderers(), out)
+        return dispatch(ctx, event, resume_token)
+    except PolicyError as exc:
+        print(f"govbot: {exc}", file=out)
+        return 2
+    except GitHubError as exc:
+        print(f"govbot: GitHub API error: {exc}", file=out)
+        return 2
+    except GovbotError as exc:
+        print(f"govbot: {exc}", file=out)
+        return exc.exit_code
+    finally:
+        print(f"::{resume_token}::", file=out, flush=True)
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``govbot action`` (called by ``bot/cli.py``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "action",
+        help="run as the GitHub Action (reads GITHUB_EVENT_PATH/GITHUB_EVENT_NAME)",
+        description="Run govbot for the current GitHub Actions event. Configuration comes from the "
+        "environment that action.yml sets from its inputs; see docs/action.md.",
+    )
+    parser.set_defaults(func=_cli)
+
+
+def _cli(args: argparse.Namespace) -> int:
+    import os
+
+    return run(os.environ)
+
+
+if __name__ == "__main__":
+    import os
+
+    raise SystemExit(run(os.environ))

@@ -1,0 +1,283 @@
+"""The ``govbot`` command line: the composition root for local use.
+
+Exit codes (DESIGN.md): 0 pass or warnings, 1 blocked (or review required) by policy,
+2 configuration or tool error. Any unexpected crash is also 2, never 1 and never 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from govbot import __version__
+from govbot.bot import localgit
+from govbot.bot.pipeline import ScanOptions, analyse
+from govbot.checks.scan import ScannerSettings
+from govbot.core.errors import GovbotError, PolicyError
+from govbot.core.models import ChangedFile, DiffScope, Outcome, Report
+from govbot.policy.globs import glob_match
+from govbot.policy.loader import DEFAULT_POLICY_PATH, MAX_POLICY_BYTES, default_policy, load_policy_text
+from govbot.policy.model import Policy
+from govbot.router.review import LLMEnvironment
+
+FORMATS = ("text", "json", "sarif", "markdown")
+
+
+class GitBlobSource:
+    """ContentSource for a local repository: blobs by id, never the working tree."""
+
+    def __init__(self, repo: localgit.Repo) -> None:
+        self.repo = repo
+
+    def read(self, files: Sequence[ChangedFile]) -> dict[str, bytes]:
+        blobs = localgit.read_blobs(self.repo, [f.head_blob for f in files if f.head_blob])
+        return {f.path: blobs[f.head_blob] for f in files if f.head_blob in blobs}
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    d = report.decision
+    if d.outcome is Outcome.BLOCK and fail_on != "never":
+        return 1
+    if not d.complete:
+        return 2
+    if d.outcome is Outcome.REVIEW_REQUIRED and fail_on == "review_required":
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="govbot", description="AI-code governance for pull requests.")
+    parser.add_argument("--version", action="version", version=f"govbot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = sub.add_parser("scan", help="scan the change between two refs of a local repository")
+    scan.add_argument("path", nargs="?", default=".", help="repository (default: .)")
+    scan.add_argument("--base", required=True, help="the branch or commit the change goes into")
+    scan.add_argument("--head", default="HEAD", help="the branch or commit with the change (default: HEAD)")
+    _add_output_args(scan)
+    scan.set_defaults(func=cmd_scan)
+
+    demo = sub.add_parser("demo", help="create a small demo repository with an AI-written change and scan it")
+    demo.add_argument("dir", nargs="?", help="where to create it (default: a new temporary directory)")
+    _add_output_args(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    policy = sub.add_parser("policy", help="work with policy files")
+    psub = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    validate = psub.add_parser("validate", help="check a policy file and explain any problem")
+    validate.add_argument("file")
+    validate.set_defaults(func=cmd_policy_validate)
+    schema = psub.add_parser("schema", help="print the policy's JSON Schema (for editors)")
+    schema.set_defaults(func=cmd_policy_schema)
+
+    report = sub.add_parser("report-schema", help="print the JSON Schema of the --format json report")
+    report.set_defaults(func=cmd_report_schema)
+
+    _add_optional_commands(sub)
+    return parser
+
+
+def _add_optional_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from govbot.bot import action
+    from govbot.router import commands
+
+    commands.add_parsers(sub)
+    action.add_parser(sub)
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    p.add_argument("--policy", help=f"policy file on disk (default: {DEFAULT_POLICY_PATH} from the BASE ref)")
+    p.add_argument("--diff-scope", choices=[s.value for s in DiffScope], help="override settings.diff_scope")
+    p.add_argument("--fail-on", choices=["review_required", "block", "never"],
+                   help="which outcome exits 1 (default: the policy's settings.fail_on)")
+    p.add_argument("--llm", action="store_true",
+                   help="allow the routed LLM review (uses OPENAI_API_KEY / ANTHROPIC_API_KEY / on-prem "
+                        "endpoints from the environment); off by default: nothing leaves the machine")
+    p.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+
+
+def load_policy(repo: localgit.Repo, base: str, explicit: str | None) -> tuple[Policy, str]:
+    """The policy from an explicit file, else from the BASE ref (never the PR's copy), else default."""
+    if explicit:
+        path = Path(explicit)
+        try:
+            if path.stat().st_size > MAX_POLICY_BYTES:
+                raise PolicyError(explicit, [f"{explicit}: larger than {MAX_POLICY_BYTES} bytes"])
+            return load_policy_text(path.read_bytes(), explicit), explicit
+        except OSError as exc:
+            raise PolicyError(explicit, [f"{explicit}: cannot read ({exc.strerror})"]) from exc
+    data = localgit.read_file_at(repo, base, DEFAULT_POLICY_PATH, MAX_POLICY_BYTES)
+    if data is None:
+        return default_policy(), "builtin default"
+    source = f"{DEFAULT_POLICY_PATH}@{base[:12]}"
+    return load_policy_text(data, source), source
+
+
+def semgrep_rule_files(repo: localgit.Repo, base: str, policy: Policy, dest: Path) -> tuple[str, ...]:
+    """Copy the policy's extra semgrep rule files from the BASE ref into ``dest``."""
+    if not policy.semgrep.rules:
+        return tuple(policy.semgrep.registry)
+    listing = repo.git("ls-tree", "-r", "-z", "--name-only", base).stdout.split(b"\0")
+    configs: list[str] = []
+    for raw in listing:
+        name = raw.decode("utf-8", "surrogateescape")
+        if name and glob_match(name, policy.semgrep.rules) and name.endswith((".yml", ".yaml")):
+            data = localgit.read_file_at(repo, base, name, MAX_POLICY_BYTES * 4)
+            if data is not None:
+                target = dest / f"rules-{len(configs):03d}.yml"
+                target.write_bytes(data)
+                configs.append(str(target))
+    if not configs:
+        raise PolicyError("policy", [f"semgrep.rules {policy.semgrep.rules} matched no .yml file at the base ref"])
+    return (*configs, *policy.semgrep.registry)
+
+
+def run_scan(args: argparse.Namespace, repo_path: Path, base: str, head: str) -> int:
+    err = Console(stderr=True)
+    repo = localgit.open_repo(repo_path)
+    change = localgit.load_change(repo, base, head)
+    policy, source = load_policy(repo, change.base, args.policy)
+    with tempfile.TemporaryDirectory(prefix="govbot-rules-") as rules_tmp:
+        configs = semgrep_rule_files(repo, change.base, policy, Path(rules_tmp))
+        options = ScanOptions(
+            scanners=scanner_settings(os.environ, configs),
+            diff_scope=DiffScope(args.diff_scope) if args.diff_scope else None,
+        )
+        llm_env = LLMEnvironment.from_env(os.environ) if args.llm else None
+        show = not args.no_progress and err.is_terminal
+        with _progress(err, show) as on_progress:
+            report = analyse(change, policy, GitBlobSource(repo), options, llm_env=llm_env,
+                             policy_source=source, progress=on_progress)
+    emit(report, args.format, args.output)
+    return exit_code(report, args.fail_on or policy.settings.fail_on)
+
+
+def scanner_settings(env: Mapping[str, str], configs: tuple[str, ...]) -> ScannerSettings:
+    """Scanner binaries may be pinned through GOVBOT_<TOOL>_BIN (read once, here)."""
+    default = ScannerSettings(semgrep_configs=configs)
+    return replace(
+        default,
+        semgrep_bin=env.get("GOVBOT_SEMGREP_BIN") or default.semgrep_bin,
+        bandit_bin=env.get("GOVBOT_BANDIT_BIN") or default.bandit_bin,
+        detect_secrets_bin=env.get("GOVBOT_DETECT_SECRETS_BIN") or default.detect_secrets_bin,
+    )
+
+
+class _progress:
+    """A rich spinner per scanner on stderr; a no-op when not on a terminal."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                            console=console, transient=True)
+        self.tasks: dict[str, object] = {}
+
+    def __enter__(self) -> _progress | None:
+        if not self.enabled:
+            return None
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def __call__(self, tool: str, state: str) -> None:
+        if state == "started":
+            self.tasks[tool] = self.bar.add_task(f"{tool}: running", total=None)
+        elif tool in self.tasks:
+            self.bar.update(self.tasks[tool], description=f"{tool}: {state}")  # type: ignore[arg-type]
+
+
+def emit(report: Report, fmt: str, output: str | None) -> None:
+    from govbot.bot import render
+
+    if fmt == "text" and output is None:
+        render.print_terminal(report, Console())
+        return
+    if fmt == "json":
+        text = render.report_json(report)
+    elif fmt == "sarif":
+        import json
+
+        text = json.dumps(render.to_sarif(report), indent=2, sort_keys=True)
+    elif fmt == "markdown":
+        text = render.summary_markdown(report)
+    else:
+        console = Console(record=True, width=120, file=open(os.devnull, "w"))  # noqa: SIM115
+        render.print_terminal(report, console)
+        text = console.export_text()
+    if output:
+        Path(output).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+    else:
+        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    return run_scan(args, Path(args.path), args.base, args.head)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from govbot.bot.demo import create_demo_repo
+
+    target = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="govbot-demo-"))
+    repo = create_demo_repo(target)
+    Console(stderr=True).print(f"[bold]govbot demo[/]: created {repo} (base: main, head: feature)")
+    return run_scan(args, repo, "main", "feature")
+
+
+def cmd_policy_validate(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(args.file, [f"{args.file}: cannot read ({exc.strerror})"]) from exc
+    policy = load_policy_text(data, args.file)
+    from govbot.policy.engine import effective_rules
+
+    rules = effective_rules(policy)
+    print(f"{args.file}: valid ({len(policy.rules)} rule(s) of its own, {len(rules)} in effect)")
+    return 0
+
+
+def cmd_policy_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from govbot.policy.schema import policy_schema
+
+    print(json.dumps(policy_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_report_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from govbot.bot import render
+
+    print(json.dumps(render.report_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except GovbotError as exc:
+        sys.stderr.write(f"govbot: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 2
+    except Exception as exc:  # a crash must never read as "blocked" (1) or "pass" (0)
+        sys.stderr.write(f"govbot: internal error: {type(exc).__name__}: {exc}\n")
+        return 2

@@ -1,0 +1,190 @@
+"""Edge in, local path: read a change set, commits and base-branch files from a git repository.
+
+Only git's machine-readable output is used (``--raw -z``, ``cat-file --batch``, ``log -z``), so
+hostile file names and commit messages are data, never syntax. Nothing here follows a symlink
+or writes to the repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from govbot.checks.runner import RunResult, run
+from govbot.core.diff import merge_raw_and_patch, parse_raw_z
+from govbot.core.errors import GitError
+from govbot.core.models import ChangeSet, Commit
+
+GIT_TIMEOUT_S = 120.0
+MAX_COMMITS = 5000
+MAX_MESSAGE_BYTES = 100_000
+_FIELD = "\x1f"
+
+
+@dataclass(frozen=True)
+class Repo:
+    path: Path
+
+    def git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> RunResult:
+        argv = ["git", "-C", str(self.path), "-c", "core.quotePath=false", "--no-pager", *args]
+        result = run(argv, timeout_s=GIT_TIMEOUT_S, stdin=stdin, env=_git_env())
+        if result.missing:
+            raise GitError("git is not installed or not on PATH")
+        if result.timed_out:
+            raise GitError(f"git {args[0]} timed out after {GIT_TIMEOUT_S:.0f}s")
+        if check and result.returncode != 0:
+            raise GitError(f"git {args[0]} failed: {result.stderr_tail(300)}")
+        return result
+
+
+def _git_env() -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    # Never let a hostile repository's config run programs or reach the network for us.
+    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "GIT_CONFIG_NOSYSTEM": "1"})
+    return env
+
+
+def open_repo(path: Path) -> Repo:
+    if not path.exists():
+        raise GitError(f"{path}: no such directory")
+    if not path.is_dir():
+        raise GitError(f"{path}: not a directory")
+    repo = Repo(path)
+    result = repo.git("rev-parse", "--show-toplevel", check=False)
+    if result.returncode != 0:
+        raise GitError(f"{path}: not a git repository")
+    return Repo(Path(result.stdout.decode().strip()))
+
+
+def resolve(repo: Repo, ref: str) -> str:
+    if not ref or ref.startswith("-") or "\x00" in ref:
+        raise GitError(f"invalid ref {ref!r}")
+    result = repo.git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+    if result.returncode != 0:
+        raise GitError(f"ref {ref!r} not found in {repo.path} (fetch it, or check the name)")
+    return result.stdout.decode().strip()
+
+
+def merge_base(repo: Repo, base: str, head: str) -> str:
+    result = repo.git("merge-base", base, head, check=False)
+    if result.returncode == 0 and result.stdout.strip():
+        return result.stdout.decode().strip()
+    return base  # unrelated histories: compare the trees directly
+
+
+_DIFF_OPTS = ("--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--ignore-submodules=none")
+
+
+def load_change(repo: Repo, base_ref: str, head_ref: str) -> ChangeSet:
+    """The change a PR from ``head_ref`` into ``base_ref`` would make (three-dot semantics)."""
+    base = resolve(repo, base_ref)
+    head = resolve(repo, head_ref)
+    start = merge_base(repo, base, head)
+    raw = repo.git("diff", "--raw", "-z", "--no-abbrev", *_DIFF_OPTS, start, head).stdout
+    patch = repo.git("diff", "-U3", *_DIFF_OPTS, start, head).stdout
+    entries = parse_raw_z(raw)
+    files = merge_raw_and_patch(entries, patch.decode("utf-8", "surrogateescape"))
+    sizes = blob_sizes(repo, [f.head_blob for f in files if f.head_blob])
+    files = [f.model_copy(update={"size": sizes.get(f.head_blob or "")}) for f in files]
+    return ChangeSet(
+        base=start,
+        head=head,
+        files=tuple(files),
+        commits=tuple(load_commits(repo, start, head)),
+        head_ref=branch_name(repo, head_ref),
+    )
+
+
+def branch_name(repo: Repo, ref: str) -> str | None:
+    """The branch a ref names (``HEAD`` -> the checked-out branch), or None for a bare commit."""
+    result = repo.git("rev-parse", "--symbolic-full-name", ref, check=False)  # ref already validated
+    name = result.stdout.decode("utf-8", "replace").strip()
+    if result.returncode != 0 or not name.startswith("refs/heads/"):
+        return None
+    return name.removeprefix("refs/heads/")
+
+
+def load_commits(repo: Repo, base: str, head: str, limit: int = MAX_COMMITS) -> list[Commit]:
+    fmt = _FIELD.join(["%H", "%P", "%an", "%ae", "%cn", "%ce", "%B"])
+    out = repo.git("log", "-z", f"--max-count={limit}", f"--format={fmt}", f"{base}..{head}").stdout
+    commits: list[Commit] = []
+    for record in out.split(b"\0"):
+        if not record.strip():
+            continue
+        fields = record.decode("utf-8", "replace").split(_FIELD, 6)
+        if len(fields) != 7:
+            continue
+        sha, parents, an, ae, cn, ce, body = fields
+        commits.append(
+            Commit(
+                sha=sha.strip(),
+                parents=tuple(parents.split()),
+                author_name=an,
+                author_email=ae,
+                committer_name=cn,
+                committer_email=ce,
+                message=body[:MAX_MESSAGE_BYTES],
+            )
+        )
+    return commits
+
+
+def blob_sizes(repo: Repo, shas: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(shas))
+    if not wanted:
+        return {}
+    out = repo.git("cat-file", "--batch-check=%(objectname) %(objectsize)", stdin=_lines(wanted)).stdout
+    sizes: dict[str, int] = {}
+    for line in out.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            sizes[parts[0]] = int(parts[1])
+    return sizes
+
+
+def read_blobs(repo: Repo, shas: Iterable[str]) -> dict[str, bytes]:
+    """Contents of blobs by id, through one ``git cat-file --batch`` process."""
+    wanted = sorted(set(shas))
+    if not wanted:
+        return {}
+    data = _batch(repo, wanted)
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for _ in wanted:
+        nl = data.index(b"\n", pos)
+        header = data[pos:nl].decode().split()
+        pos = nl + 1
+        if len(header) == 2 and header[1] == "missing":
+            continue
+        sha, size = header[0], int(header[2])
+        blobs[sha] = data[pos : pos + size]
+        pos += size + 1
+    return blobs
+
+
+def _batch(repo: Repo, shas: list[str]) -> bytes:
+    # communicate() writes stdin and drains stdout together, so a large batch cannot deadlock.
+    return repo.git("cat-file", "--batch", stdin=_lines(shas)).stdout
+
+
+def _lines(items: list[str]) -> bytes:
+    return "".join(f"{i}\n" for i in items).encode()
+
+
+def read_file_at(repo: Repo, ref: str, path: str, max_bytes: int) -> bytes | None:
+    """A regular file's content at ``ref`` (None if absent). Symlinks are not followed."""
+    result = repo.git("ls-tree", "-z", "--end-of-options", ref, "--", path, check=False)
+    record = result.stdout.split(b"\0")[0]
+    if result.returncode != 0 or not record:
+        return None
+    meta, _, _name = record.partition(b"\t")
+    mode, kind, sha = meta.decode().split()
+    if kind != "blob" or mode == "120000":
+        return None
+    size = blob_sizes(repo, [sha]).get(sha, 0)
+    if size > max_bytes:
+        raise GitError(f"{path} at {ref} is {size} bytes; the limit is {max_bytes}")
+    return read_blobs(repo, [sha]).get(sha)

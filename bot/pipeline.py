@@ -1,0 +1,249 @@
+"""The composition of one analysis: change set in, ``Report`` out.
+
+Both the local CLI and the GitHub Action call ``analyse``; they differ only in where the change
+set, the policy and the file contents come from (``ContentSource``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from govbot import __version__
+from govbot.checks.authorship import detect
+from govbot.checks.normalise import SourceLines, added_suppressions, normalise
+from govbot.checks.scan import Progress, ScannerSettings, materialise, run_scanners, safe_relpath
+from govbot.core.fingerprint import finding_fingerprint
+from govbot.core.models import (
+    ChangedFile,
+    ChangeSet,
+    ChangeSummary,
+    DiffScope,
+    FileKind,
+    FileStatus,
+    Finding,
+    LLMSummary,
+    Report,
+    RoutePlan,
+    Severity,
+    SkippedFile,
+)
+from govbot.policy.engine import evaluate, facts_for
+from govbot.policy.globs import glob_match
+from govbot.policy.loader import DEFAULT_POLICY_PATH
+from govbot.policy.model import Policy
+from govbot.router.review import LLMEnvironment, ReviewRequest, review
+
+# Files that configure govbot or its scanners. A PR that edits them cannot change its own review:
+# they are read from the base branch, and the change is flagged "policy change pending review".
+CONFIG_PATHS = (DEFAULT_POLICY_PATH, ".github/govbot.yaml", ".semgrepignore", ".bandit", ".secrets.baseline")
+
+
+class ContentSource(Protocol):
+    def read(self, files: Sequence[ChangedFile]) -> dict[str, bytes]:
+        """Head-side bytes of the given files, by path (symlinks: the link target). Skip the
+        unreadable; never follow a symlink, never execute anything."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    scanners: ScannerSettings = field(default_factory=ScannerSettings)
+    diff_scope: DiffScope | None = None  # None: the policy's settings.diff_scope
+    policy_path: str = DEFAULT_POLICY_PATH
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    scan: tuple[ChangedFile, ...]
+    symlinks: tuple[ChangedFile, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+def plan_files(change: ChangeSet, policy: Policy, max_file_bytes: int) -> FilePlan:
+    """Decide, deliberately and visibly, which changed files are scanned. Pure."""
+    scan: list[ChangedFile] = []
+    links: list[ChangedFile] = []
+    skipped: list[SkippedFile] = []
+    excludes = policy.settings.scan_paths_exclude
+    for f in change.files:
+        reason, incomplete = _skip_reason(f, excludes, max_file_bytes)
+        if f.kind is FileKind.SYMLINK and f.status is not FileStatus.DELETED:
+            links.append(f)
+        if reason:
+            skipped.append(SkippedFile(path=f.path, reason=reason, incomplete=incomplete))
+        else:
+            scan.append(f)
+    return FilePlan(tuple(scan), tuple(links), tuple(skipped))
+
+
+def _skip_reason(f: ChangedFile, excludes: Sequence[str], max_bytes: int) -> tuple[str | None, bool]:
+    if f.status is FileStatus.DELETED:
+        return "deleted", False
+    if f.kind is FileKind.SUBMODULE:
+        return "submodule (only the pointer changed; its code is not in this repository)", False
+    if f.kind is FileKind.SYMLINK:
+        return "symlink (not followed; its target is checked)", False
+    if f.binary:
+        return "binary file", False
+    if f.mode_only:
+        return "mode change only (content unchanged)", False
+    if safe_relpath(f.path) is None:
+        return "unsafe path", True
+    if excludes and glob_match(f.path, excludes):
+        return "excluded by policy (settings.scan_paths_exclude)", False
+    if f.size is not None and f.size > max_bytes:
+        return f"larger than {max_bytes} bytes ({f.size}); not analysed", True
+    return None, False
+
+
+def _scanner_settings(options: ScanOptions, policy: Policy) -> ScannerSettings:
+    limits = policy.limits
+    return replace(
+        options.scanners,
+        tool_timeout_s=limits.tool_timeout_s,
+        semgrep_rule_timeout_s=limits.semgrep_rule_timeout_s,
+        semgrep_max_memory_mb=limits.semgrep_max_memory_mb,
+        max_file_bytes=limits.max_file_bytes,
+        semgrep_bundled=policy.semgrep.bundled and options.scanners.semgrep_bundled,
+    )
+
+
+def analyse(
+    change: ChangeSet,
+    policy: Policy,
+    contents: ContentSource,
+    options: ScanOptions,
+    *,
+    llm_env: LLMEnvironment | None = None,
+    policy_source: str = "builtin default",
+    extra_findings: Sequence[Finding] = (),
+    notices: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> Report:
+    settings = _scanner_settings(options, policy)
+    scope = options.diff_scope or policy.settings.diff_scope
+    plan = plan_files(change, policy, settings.max_file_bytes)
+    data = contents.read(plan.scan)
+    link_targets = contents.read(plan.symlinks) if plan.symlinks else {}
+    skipped = list(plan.skipped)
+    readable: dict[str, bytes] = {}
+    for f in plan.scan:
+        blob = data.get(f.path)
+        if blob is None:
+            skipped.append(SkippedFile(path=f.path, reason="content could not be read", incomplete=True))
+        elif b"\x00" in blob[:8192]:
+            skipped.append(SkippedFile(path=f.path, reason="binary file (NUL bytes)"))
+        elif len(blob) > settings.max_file_bytes:
+            skipped.append(SkippedFile(path=f.path, reason=f"larger than {settings.max_file_bytes} bytes",
+                                       incomplete=True))
+        else:
+            readable[f.path] = blob
+
+    with tempfile.TemporaryDirectory(prefix="govbot-scan-") as tmp:
+        root = Path(tmp)
+        written = materialise(root, readable)
+        results = run_scanners(root, written, settings, progress)
+
+    files = {f.path: f for f in change.files}
+    source = SourceLines(readable)
+    raw = [f for r in results for f in r.findings]
+    raw += _symlink_findings(plan.symlinks, link_targets)
+    raw += _config_findings(change, policy, options.policy_path)
+    raw += list(extra_findings)
+    findings = normalise(raw, files, source, scope) + added_suppressions(
+        [f for f in change.files if f.path in readable], source
+    )
+
+    authorship = detect(change, policy.authorship, branch=change.head_ref)
+    route, llm = RoutePlan(), LLMSummary(reason="LLM review not requested")
+    llm_findings: tuple[Finding, ...] = ()
+    if llm_env is not None and policy.llm.enabled:
+        patches = {f.path: f.patch for f in change.files if f.patch}
+        outcome = review(ReviewRequest(change, tuple(findings), authorship, patches), policy.llm, llm_env)
+        route, llm, llm_findings = outcome.route, outcome.llm, outcome.findings
+    elif not policy.llm.enabled:
+        llm = LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)")
+    all_findings = tuple(normalise([*findings, *llm_findings], files, source, scope))
+
+    tools = tuple(r.run for r in results)
+    facts = facts_for(change, all_findings, authorship, route, llm, tools, tuple(skipped))
+    all_notices = list(notices)
+    if any(f.rule_id == "govbot:policy-change" for f in all_findings):
+        all_notices.append("policy change pending review: this change edits govbot's policy or scanner "
+                           "configuration, which applies only once merged")
+    decision = evaluate(facts, policy, all_notices)
+    summary = ChangeSummary(
+        base=change.base,
+        head=change.head,
+        files_changed=len(change.files),
+        files_analysed=len(readable),
+        files_skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        commits=len(change.commits),
+        truncated=change.truncated,
+        pr_number=change.pr.number if change.pr else None,
+    )
+    return Report(
+        govbot_version=__version__,
+        change=summary,
+        findings=all_findings,
+        authorship=authorship,
+        route=route,
+        llm=llm,
+        decision=decision,
+        tools=tools,
+        policy_source=policy_source,
+    )
+
+
+def _symlink_findings(links: Sequence[ChangedFile], targets: dict[str, bytes]) -> list[Finding]:
+    out: list[Finding] = []
+    for link in links:
+        raw = targets.get(link.path)
+        if raw is None:
+            continue
+        target = raw.decode("utf-8", "replace")
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(link.path), target))
+        if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
+            rule_id = "govbot:symlink-outside-repo"
+            out.append(
+                Finding(
+                    tool="govbot",
+                    rule_id=rule_id,
+                    severity=Severity.MEDIUM,
+                    path=link.path,
+                    message="symlink points outside the repository (not followed); a build or "
+                    "workflow reading it could leak host files",
+                    cwe=("CWE-59",),
+                    fingerprint=finding_fingerprint(rule_id, link.path, target),
+                )
+            )
+    return out
+
+
+def _config_findings(change: ChangeSet, policy: Policy, policy_path: str) -> list[Finding]:
+    watched = (policy_path, *CONFIG_PATHS)
+    out: list[Finding] = []
+    for f in change.files:
+        paths = {f.path, f.old_path} - {None}
+        hit = any(p in watched for p in paths if p) or (
+            policy.semgrep.rules and any(glob_match(p, policy.semgrep.rules) for p in paths if p)
+        )
+        if hit:
+            rule_id = "govbot:policy-change"
+            out.append(
+                Finding(
+                    tool="govbot",
+                    rule_id=rule_id,
+                    severity=Severity.MEDIUM,
+                    path=f.path,
+                    message="edits govbot's policy or scanner configuration; this run used the base "
+                    "branch's version (policy change pending review)",
+                    fingerprint=finding_fingerprint(rule_id, f.path, f.status.value),
+                )
+            )
+    return out

@@ -1,0 +1,149 @@
+"""Pure post-processing of raw scanner findings: fingerprints, diff scope, suppressions, dedupe.
+
+Findings outside the diff scope are kept and marked ``in_diff=False`` (never silently dropped).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from govbot.core.diff import in_scope
+from govbot.core.fingerprint import finding_fingerprint
+from govbot.core.models import ChangedFile, DiffScope, Finding, Severity, Suppression
+
+SUPPRESSION_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("nosec", re.compile(r"#\s*nosec\b", re.IGNORECASE)),
+    ("nosemgrep", re.compile(r"\bnosemgrep\b", re.IGNORECASE)),
+    (
+        "pragma: allowlist secret",
+        re.compile(r"pragma:\s*allowlist[ -]?(?:next)?[ -]?(?:line)?[ -]?secret", re.IGNORECASE),
+    ),
+)
+_MAX_LINE_CHARS = 10_000
+_TOOL_PRIORITY = {"secrets": 0, "semgrep": 1, "bandit": 2, "govbot": 3, "llm": 4}
+
+
+class SourceLines:
+    """Head-side text of changed files, split into lines lazily."""
+
+    def __init__(self, contents: Mapping[str, bytes]) -> None:
+        self._contents = contents
+        self._lines: dict[str, list[str]] = {}
+
+    def lines(self, path: str) -> list[str]:
+        if path not in self._lines:
+            raw = self._contents.get(path, b"")
+            self._lines[path] = raw.decode("utf-8", "replace").splitlines()
+        return self._lines[path]
+
+    def line(self, path: str, number: int | None) -> str:
+        lines = self.lines(path)
+        if number is None or not 1 <= number <= len(lines):
+            return ""
+        return lines[number - 1][:_MAX_LINE_CHARS]
+
+
+def marker_in(text: str) -> str | None:
+    for name, pattern in SUPPRESSION_MARKERS:
+        if pattern.search(text):
+            return name
+    return None
+
+
+def normalise(
+    raw: Sequence[Finding],
+    files: Mapping[str, ChangedFile],
+    source: SourceLines,
+    scope: DiffScope,
+) -> list[Finding]:
+    """Fingerprint, scope and mark suppressions; then merge what two tools both reported."""
+    seen: dict[str, int] = {}
+    out: list[Finding] = []
+    for f in sorted(raw, key=_order):
+        changed = files.get(f.path)
+        updates: dict[str, object] = {
+            "in_diff": changed is not None and in_scope(changed, f.line, scope),
+            "suppression": _suppression(f, changed, source),
+        }
+        if not f.fingerprint:
+            code = "\n".join(source.line(f.path, n) for n in _span(f))
+            base = finding_fingerprint(f.rule_id, f.path, code)
+            seen[base] = seen.get(base, -1) + 1
+            updates["fingerprint"] = finding_fingerprint(f.rule_id, f.path, code, seen[base])
+        out.append(f.model_copy(update=updates))
+    return dedupe(out)
+
+
+def _order(f: Finding) -> tuple[str, int, str]:
+    return (f.path, f.line or 0, f.rule_id)
+
+
+def _span(f: Finding) -> range:
+    if f.line is None:
+        return range(0)
+    end = f.end_line if f.end_line and f.end_line >= f.line else f.line
+    return range(f.line, min(end, f.line + 20) + 1)
+
+
+def _suppression(f: Finding, changed: ChangedFile | None, source: SourceLines) -> Suppression | None:
+    if f.line is None:
+        return None
+    for number in (f.line, f.line - 1):
+        marker = marker_in(source.line(f.path, number))
+        if marker and (number == f.line or source.line(f.path, number).lstrip().startswith("#")):
+            added = changed is not None and number in changed.added_lines
+            return Suppression(marker=marker, added_by_change=added)
+    return None
+
+
+def added_suppressions(files: Sequence[ChangedFile], source: SourceLines) -> list[Finding]:
+    """One finding per suppression comment that the change itself adds."""
+    findings: list[Finding] = []
+    for changed in files:
+        for number in sorted(changed.added_lines):
+            text = source.line(changed.path, number)
+            marker = marker_in(text)
+            if marker is None:
+                continue
+            rule_id = "govbot:suppression-added"
+            findings.append(
+                Finding(
+                    tool="govbot",
+                    rule_id=rule_id,
+                    severity=Severity.MEDIUM,
+                    path=changed.path,
+                    line=number,
+                    message=f"the change adds a '{marker}' suppression; a reviewer should confirm it",
+                    fingerprint=finding_fingerprint(rule_id, changed.path, text),
+                    suppression=Suppression(marker=marker, added_by_change=True),
+                )
+            )
+    return findings
+
+
+def dedupe(findings: Sequence[Finding]) -> list[Finding]:
+    """Merge findings of different tools on the same line that share a CWE (or are identical)."""
+    kept: list[Finding] = []
+    index: dict[tuple[str, int | None, str], int] = {}
+    for f in sorted(findings, key=lambda x: (_TOOL_PRIORITY.get(x.tool, 9), -x.severity.rank, _order(x))):
+        keys = [(f.path, f.line, c) for c in f.cwe] or [(f.path, f.line, f.rule_id)]
+        hit = next((index[k] for k in keys if k in index and f.line is not None), None)
+        if hit is None or kept[hit].tool == f.tool:
+            if hit is not None and kept[hit].rule_id == f.rule_id:
+                continue  # the same tool reported the same rule twice on one line
+            index.update({k: len(kept) for k in keys if k not in index})
+            kept.append(f)
+            continue
+        winner = kept[hit]
+        severity = winner.severity if winner.severity.rank >= f.severity.rank else f.severity
+        also = tuple(sorted({*winner.also_reported_by, f"{f.tool}:{f.rule_id.split(':', 1)[-1]}"}))
+        kept[hit] = winner.model_copy(update={"also_reported_by": also, "severity": severity})
+    return sorted(kept, key=_order)
+
+
+def severity_counts(findings: Sequence[Finding]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for f in findings:
+        counts[f.severity] += 1
+    return counts

@@ -1,0 +1,160 @@
+"""Pure parsing of git's machine-readable diff output into ``ChangedFile`` values.
+
+Statuses, modes and exact path bytes come from ``git diff --raw -z`` (NUL-separated, so file
+names with spaces, newlines, quotes or leading dashes survive untouched). Hunks and added line
+numbers come from the unified patch, parsed by the ``unidiff`` library; git emits both lists in
+the same order, which ``merge_raw_and_patch`` checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchedFile, PatchSet
+
+from govbot.core.errors import GitError
+from govbot.core.models import ChangedFile, FileKind, FileStatus, Hunk
+
+_NULL_SHA = "0" * 40
+_STATUS = {
+    "A": FileStatus.ADDED,
+    "M": FileStatus.MODIFIED,
+    "D": FileStatus.DELETED,
+    "R": FileStatus.RENAMED,
+    "C": FileStatus.COPIED,
+    "T": FileStatus.TYPE_CHANGED,
+}
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    old_mode: str
+    new_mode: str
+    old_sha: str
+    new_sha: str
+    status: FileStatus
+    path: str
+    old_path: str | None
+
+
+def kind_for_mode(mode: str) -> FileKind:
+    if mode == "120000":
+        return FileKind.SYMLINK
+    if mode == "160000":
+        return FileKind.SUBMODULE
+    if mode == "100755":
+        return FileKind.EXECUTABLE
+    return FileKind.REGULAR
+
+
+def parse_raw_z(data: bytes) -> list[RawEntry]:
+    """Parse ``git diff --raw -z --no-abbrev`` output."""
+    parts = data.split(b"\0")
+    entries: list[RawEntry] = []
+    i = 0
+    while i < len(parts):
+        head = parts[i]
+        if not head:
+            i += 1
+            continue
+        if not head.startswith(b":"):
+            raise GitError(f"unexpected git diff --raw record: {head[:80]!r}")
+        fields = head[1:].decode("ascii").split(" ")
+        if len(fields) != 5:
+            raise GitError(f"unexpected git diff --raw header: {head[:80]!r}")
+        old_mode, new_mode, old_sha, new_sha, status_field = fields
+        code = status_field[0]
+        if code not in _STATUS:
+            raise GitError(f"unsupported git diff status {status_field!r}")
+        two_paths = code in "RC"
+        if i + 1 + int(two_paths) >= len(parts):
+            raise GitError("truncated git diff --raw output")
+        first = _decode_path(parts[i + 1])
+        if two_paths:
+            second = _decode_path(parts[i + 2])
+            entries.append(RawEntry(old_mode, new_mode, old_sha, new_sha, _STATUS[code], second, first))
+            i += 3
+        else:
+            entries.append(RawEntry(old_mode, new_mode, old_sha, new_sha, _STATUS[code], first, None))
+            i += 2
+    return entries
+
+
+def _decode_path(raw: bytes) -> str:
+    # Non-UTF-8 file names are kept reversible (surrogateescape) rather than lost.
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def merge_raw_and_patch(entries: list[RawEntry], patch_text: str) -> list[ChangedFile]:
+    """Combine raw entries with the hunks of ``git diff -U0`` for the same two trees."""
+    try:
+        patch = PatchSet(patch_text)
+    except UnidiffParseError as exc:
+        raise GitError(f"could not parse git's patch output: {exc}") from exc
+    # A type change (file <-> symlink) is one --raw entry but two patches: deletion, then addition.
+    expected = sum(2 if e.status is FileStatus.TYPE_CHANGED else 1 for e in entries)
+    if len(patch) != expected:
+        raise GitError(
+            f"git's patch lists {len(patch)} files but --raw lists {expected}; refusing to guess"
+        )
+    files: list[ChangedFile] = []
+    it = iter(patch)
+    for entry in entries:
+        pf = next(it)
+        if entry.status is FileStatus.TYPE_CHANGED:
+            pf = next(it)
+        files.append(_changed_file(entry, pf))
+    return files
+
+
+def _changed_file(entry: RawEntry, pf: PatchedFile) -> ChangedFile:
+    deleted = entry.status is FileStatus.DELETED
+    mode = entry.old_mode if deleted else entry.new_mode
+    hunks = tuple(
+        Hunk(
+            old_start=h.source_start,
+            old_lines=h.source_length,
+            new_start=h.target_start,
+            new_lines=h.target_length,
+        )
+        for h in pf
+    )
+    added = frozenset(
+        line.target_line_no for h in pf for line in h if line.is_added and line.target_line_no is not None
+    )
+    mode_only = (
+        entry.status is FileStatus.MODIFIED
+        and entry.old_sha == entry.new_sha
+        and entry.old_mode != entry.new_mode
+    )
+    return ChangedFile(
+        path=entry.path,
+        old_path=entry.old_path,
+        status=entry.status,
+        kind=kind_for_mode(mode),
+        old_mode=None if entry.old_mode == "000000" else entry.old_mode,
+        new_mode=None if entry.new_mode == "000000" else entry.new_mode,
+        binary=bool(pf.is_binary_file),
+        mode_only=mode_only,
+        hunks=hunks,
+        added_lines=added,
+        additions=pf.added,
+        deletions=pf.removed,
+        head_blob=None if entry.new_sha == _NULL_SHA else entry.new_sha,
+        patch=str(pf),
+    )
+
+
+def in_scope(file: ChangedFile, line: int | None, scope: str, context: int = 0) -> bool:
+    """Whether a finding at ``line`` of ``file`` belongs to the change under a diff scope.
+
+    Hunks come from ``git diff -U3`` (or GitHub's patches), so they already hold 3 context lines.
+    """
+    if scope == "file" or file.status is FileStatus.ADDED:
+        return True
+    if line is None:
+        return scope == "file"
+    if scope == "added":
+        return line in file.added_lines
+    return any(h.new_start - context <= line <= h.new_end + context for h in file.hunks)

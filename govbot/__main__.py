@@ -1,0 +1,3 @@
+from govbot.bot.cli import main
+
+raise SystemExit(main())

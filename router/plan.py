@@ -1,0 +1,242 @@
+"""The router: a pure, explainable ``plan()`` that picks the review tier and models.
+
+Order of decisions, each recorded as a reason:
+
+1. hard risk rules (scanner/secret findings in the diff, security-relevant paths and code,
+   CI/CD, Dockerfiles and IaC, dependency manifests and install scripts, agent instruction
+   files; AI-authored changes touching them are called out) -> pro;
+2. lint-level changes (docs, comments, whitespace, renames, lock files, version bumps) -> mini,
+   or no LLM when the policy says ``lint_level: skip``;
+3. everything else by difficulty (lines, files, directories) -> mini or standard;
+4. overrides: ``/govbot deep`` and the policy's ``force_tier`` globs (never below a risk rule);
+   ``confidential`` paths only go to on-prem models, and are left out with a reason otherwise.
+
+No network, no clock, no environment: the same inputs always give the same plan.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from govbot.core.models import AIVerdict, Authorship, ChangeSet, Finding, RoutePlan, Tier
+from govbot.policy.globs import glob_match
+from govbot.policy.llm_config import LLMConfig
+from govbot.router.catalogue import ModelSet, ModelSpec, max_cost_usd
+from govbot.router.chunk import FilePatch, estimate_tokens, make_chunks
+from govbot.router.classify import FileClass, RoutingRules, classify_file, default_rules
+
+SCANNER_TOOLS = frozenset({"semgrep", "bandit", "secrets"})
+PROMPT_OVERHEAD_TOKENS = 1_800  # system prompt, schema and framing per request
+EXPECTED_OUTPUT_TOKENS = 700  # a typical review reply, for estimates (budget uses the maximum)
+_RANK = {Tier.NONE: 0, Tier.MINI: 1, Tier.STANDARD: 2, Tier.PRO: 3}
+
+
+@dataclass(frozen=True)
+class Route:
+    """The router's decision, richer than the report's ``RoutePlan`` (see ``route_plan()``)."""
+
+    tier: Tier
+    reasons: tuple[str, ...]
+    risk: bool = False
+    lint: bool = False
+    skip_reason: str | None = None
+    files: tuple[FilePatch, ...] = ()  # files to send, confidential ones flagged
+    excluded: tuple[tuple[str, str], ...] = ()  # (path, reason) left out of the review
+    models: tuple[ModelSpec, ...] = ()  # available models of the tier, preference order
+    onprem_models: tuple[ModelSpec, ...] = ()
+    nominal: ModelSpec | None = None  # the tier's first configured model, for estimates
+    estimated_input_tokens: int = 0
+    estimated_cost_usd: float = 0.0
+    chunks: int = 0
+    classes: tuple[FileClass, ...] = field(default=(), repr=False)
+
+    def route_plan(self) -> RoutePlan:
+        model = self.models[0].ref if self.models else None
+        return RoutePlan(
+            tier=self.tier,
+            model=model,
+            fallbacks=tuple(m.ref for m in self.models[1:]),
+            reasons=self.reasons,
+            estimated_input_tokens=self.estimated_input_tokens,
+            estimated_cost_usd=round(self.estimated_cost_usd, 6),
+        )
+
+
+def higher(a: Tier, b: Tier) -> Tier:
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+def plan(
+    change: ChangeSet,
+    findings: Sequence[Finding],
+    authorship: Authorship,
+    config: LLMConfig,
+    models: ModelSet,
+    *,
+    patches: Mapping[str, str] | None = None,
+    force_tier: Tier | None = None,
+    pr_text: str = "",
+    rules: RoutingRules | None = None,
+) -> Route:
+    rules = rules or default_rules()
+    patches = patches or {}
+    texts = {f.path: patches.get(f.path, f.patch or "") for f in change.files}
+    classes = tuple(
+        classify_file(f.path, texts[f.path], rules, old_path=f.old_path, binary=f.binary) for f in change.files
+    )
+    reasons: list[str] = []
+    if not config.enabled:
+        return Route(tier=Tier.NONE, reasons=("LLM review disabled by policy (llm.enabled: false)",),
+                     skip_reason="disabled by policy", classes=classes)
+    if not change.files:
+        return Route(tier=Tier.NONE, reasons=("no changed files",), skip_reason="no changed files")
+
+    risk = _risk_reasons(classes, findings, authorship)
+    lint = not risk and all(c.lint for c in classes)
+    if risk:
+        tier = Tier.PRO
+        reasons.extend(risk)
+    elif lint:
+        kinds = sorted({c.lint or "" for c in classes})
+        tier = Tier.MINI
+        reasons.append(f"lint-level change ({', '.join(kinds)})")
+    else:
+        tier, why = _difficulty(change, classes, config)
+        reasons.append(why)
+
+    tier = _overrides(tier, risk=bool(risk), change=change, config=config, force_tier=force_tier,
+                      reasons=reasons)
+    if lint and tier is Tier.MINI and config.lint_level == "skip" and not _forced(change, config, force_tier):
+        if authorship.ai_generated is AIVerdict.YES:
+            reasons.append("lint_level is skip, but the change is AI-authored: reviewed with mini")
+        else:
+            reasons.append("lint_level: skip: no LLM review for a lint-level change")
+            return Route(tier=Tier.NONE, reasons=tuple(reasons), lint=True, skip_reason="lint-level change",
+                         classes=classes)
+
+    return _finish(change, classes, texts, config, models, tier, reasons, risk=bool(risk), lint=lint,
+                   pr_text=pr_text)
+
+
+def _risk_reasons(classes: Sequence[FileClass], findings: Sequence[Finding], authorship: Authorship) -> list[str]:
+    reasons: list[str] = []
+    scanner = [
+        f for f in findings
+        if f.tool in SCANNER_TOOLS and f.in_diff and (f.suppression is None or f.suppression.added_by_change)
+    ]
+    secrets = [f for f in scanner if f.tool == "secrets"]
+    if secrets:
+        reasons.append(f"{len(secrets)} secret finding(s) in the diff")
+    if len(scanner) > len(secrets):
+        tools = sorted({f.tool for f in scanner if f.tool != "secrets"})
+        reasons.append(f"{len(scanner) - len(secrets)} scanner finding(s) in the diff ({', '.join(tools)})")
+    for c in classes:
+        reasons.extend(c.risk)
+    if reasons and authorship.ai_generated is AIVerdict.YES:
+        agents = f" ({', '.join(authorship.agents)})" if authorship.agents else ""
+        reasons.append(f"AI-authored change{agents} touches security-sensitive code")
+    return reasons
+
+
+def _difficulty(change: ChangeSet, classes: Sequence[FileClass], config: LLMConfig) -> tuple[Tier, str]:
+    lines = sum(c.changed for c in classes)
+    files = len(change.files)
+    dirs = len({posixpath.dirname(f.path) for f in change.files})
+    d = config.difficulty
+    size = f"{lines} changed lines, {files} file(s), {dirs} director{'y' if dirs == 1 else 'ies'}"
+    if lines <= d.mini_max_lines and files <= d.mini_max_files and dirs <= d.mini_max_dirs:
+        return Tier.MINI, f"small ordinary change ({size})"
+    return Tier.STANDARD, f"ordinary change beyond mini's limits ({size})"
+
+
+def _forced(change: ChangeSet, config: LLMConfig, force_tier: Tier | None) -> Tier | None:
+    forced: Tier | None = force_tier
+    for rule in config.force_tier:
+        if any(glob_match(f.path, rule.paths) for f in change.files):
+            forced = higher(forced, Tier(rule.tier)) if forced else Tier(rule.tier)
+    return forced
+
+
+def _overrides(
+    tier: Tier, *, risk: bool, change: ChangeSet, config: LLMConfig, force_tier: Tier | None, reasons: list[str]
+) -> Tier:
+    if force_tier is not None:
+        reasons.append(f"review requested at tier {force_tier.value} (/govbot deep)")
+    for rule in config.force_tier:
+        hits = [f.path for f in change.files if glob_match(f.path, rule.paths)]
+        if hits:
+            reasons.append(f"policy force_tier {rule.tier} for {hits[0]}" + (f" and {len(hits) - 1} more"
+                                                                            if len(hits) > 1 else ""))
+    forced = _forced(change, config, force_tier)
+    if forced is None:
+        return tier
+    if risk and _RANK[forced] < _RANK[Tier.PRO]:
+        reasons.append("a forced lower tier does not override a hard risk rule: staying at pro")
+        return Tier.PRO
+    return forced
+
+
+def _finish(
+    change: ChangeSet,
+    classes: Sequence[FileClass],
+    texts: Mapping[str, str],
+    config: LLMConfig,
+    models: ModelSet,
+    tier: Tier,
+    reasons: list[str],
+    *,
+    risk: bool,
+    lint: bool,
+    pr_text: str,
+) -> Route:
+    cloud = models.candidates(tier)
+    onprem = models.candidates(tier, on_prem_only=True)
+    files: list[FilePatch] = []
+    excluded: list[tuple[str, str]] = []
+    for f in change.files:
+        if f.binary or not texts[f.path]:
+            excluded.append((f.path, "binary file" if f.binary else "no textual diff"))
+            continue
+        confidential = glob_match(f.path, config.confidential)
+        if confidential and not onprem:
+            excluded.append((f.path, "confidential path and no on-prem model for this tier"))
+            continue
+        files.append(FilePatch(f.path, texts[f.path], confidential))
+    conf = [p.path for p in files if p.confidential]
+    if conf:
+        reasons.append(f"{len(conf)} confidential file(s) go to on-prem models only")
+    if any(reason.startswith("confidential") for _, reason in excluded):
+        n = sum(1 for _, r in excluded if r.startswith("confidential"))
+        reasons.append(f"{n} confidential file(s) left out: no on-prem model configured for tier {tier.value}")
+    chunks = make_chunks(files, config.chunk_tokens)
+    extra = estimate_tokens(pr_text) if pr_text else 0
+    tokens = sum(c.tokens + PROMPT_OVERHEAD_TOKENS + extra for c in chunks)
+    nominal = models.nominal(tier)
+    cost = (
+        max_cost_usd(nominal.price, tokens, EXPECTED_OUTPUT_TOKENS * len(chunks)) if nominal and chunks else 0.0
+    )
+    skip = None
+    if not files:
+        skip = "nothing to review: every file was left out"
+    elif not models.any_available:
+        skip = "no LLM API key configured"
+    elif not (cloud if not all(p.confidential for p in files) else onprem):
+        skip = f"no available model for tier {tier.value}"
+    return Route(
+        tier=tier,
+        reasons=tuple(reasons),
+        risk=risk,
+        lint=lint,
+        skip_reason=skip,
+        files=tuple(files),
+        excluded=tuple(excluded),
+        models=cloud,
+        onprem_models=onprem,
+        nominal=nominal,
+        estimated_input_tokens=tokens,
+        estimated_cost_usd=cost,
+        chunks=len(chunks),
+        classes=tuple(classes),
+    )

@@ -1,0 +1,100 @@
+"""Pure pieces of the action: comment size, escaping, commands, state, exit codes, retries."""
+
+from __future__ import annotations
+
+import pytest
+from github import GithubException
+
+from govbot.bot.action import (
+    MAX_COMMENT_CHARS,
+    STICKY_MARKER,
+    RunState,
+    comment_body,
+    exit_code,
+    parse_command,
+    workflow_command,
+)
+from govbot.bot.enforcement import ReviewVerdict
+from govbot.bot.github_api import (
+    Annotation,
+    GitHubServerError,
+    RateLimited,
+    RetryBudget,
+    RetrySettings,
+    call_with_retries,
+)
+from govbot.core.models import Decision, Outcome
+
+
+def test_comment_never_exceeds_github_limit_and_says_so() -> None:
+    state = RunState("h" * 40, "block", True, "human-review-required")
+    body = comment_body("| row |\n" * 20_000, state, "extra")
+    assert len(body) <= MAX_COMMENT_CHARS
+    assert body.startswith(STICKY_MARKER) and "truncated" in body and body.endswith("extra")
+    assert comment_body("short", state, "") == comment_body("short", state, "")
+
+
+def test_state_round_trip_and_label_cannot_close_the_html_comment() -> None:
+    state = RunState("h" * 40, "review_required", True, "x --> <img src=x>")
+    encoded = state.encode()
+    assert encoded.count("-->") == 1
+    assert RunState.decode("text\n" + encoded) == state
+    assert RunState.decode("<!-- govbot:state !!! -->") is None
+
+
+def test_workflow_command_escaping() -> None:
+    a = Annotation("a,b:c.py", 3, 3, "failure", "line1\n::set-output name=x::y %", "t:1")
+    cmd = workflow_command(a)
+    assert "\n" not in cmd
+    assert cmd.startswith("::error file=a%2Cb%3Ac.py,line=3,endLine=3,title=t%3A1::")
+    assert cmd.endswith("line1%0A::set-output name=x::y %25")
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("/govbot recheck", "recheck"), ("\n  /govbot deep  \nplease", "deep"), ("/govbot  deeper", None),
+    ("please /govbot deep", None), ("", None)])
+def test_parse_command(body: str, expected: str | None) -> None:
+    assert parse_command(body) == expected
+
+
+def test_exit_codes_follow_fail_on_and_review() -> None:
+    review = Decision(outcome=Outcome.REVIEW_REQUIRED)
+    ok = ReviewVerdict(True, ("bob",), "approved")
+    assert exit_code(review, "review_required", None) == 1
+    assert exit_code(review, "review_required", ok) == 0
+    assert exit_code(review, "block", None) == 0
+    assert exit_code(Decision(outcome=Outcome.BLOCK), "block", ok) == 1
+    assert exit_code(Decision(outcome=Outcome.PASS, complete=False), "review_required", None) == 2
+    assert exit_code(Decision(outcome=Outcome.BLOCK), "never", None) == 0
+
+
+def _failing(statuses: list[int], headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    calls = {"n": 0}
+
+    def fn() -> str:
+        calls["n"] += 1
+        if statuses:
+            raise GithubException(statuses.pop(0), {"message": "x"}, headers or {})
+        return "ok"
+
+    return fn, calls
+
+
+def test_retry_honours_retry_after_and_budget() -> None:
+    sleeps: list[float] = []
+    budget = RetryBudget(settings=RetrySettings(budget_s=10), sleep=sleeps.append)
+    fn, calls = _failing([403, 502], {"Retry-After": "4"})
+    assert call_with_retries(fn, idempotent=True, budget=budget, what="GET x") == "ok"
+    assert sleeps[0] == 4.0 and calls["n"] == 3
+    fn, _ = _failing([403] * 5, {"Retry-After": "4"})
+    with pytest.raises(RateLimited):
+        call_with_retries(fn, idempotent=True, budget=budget, what="GET x")
+    assert sum(sleeps) <= 10
+
+
+def test_post_is_not_retried_after_a_server_error() -> None:
+    budget = RetryBudget(sleep=lambda s: None)
+    fn, calls = _failing([502])
+    with pytest.raises(GitHubServerError):
+        call_with_retries(fn, idempotent=False, budget=budget, what="POST x")
+    assert calls["n"] == 1

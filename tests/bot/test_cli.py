@@ -1,0 +1,107 @@
+"""The ``govbot`` command as a user runs it: a real process, real git, real scanners."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.gitrepo import GitRepo
+
+AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+
+
+def govbot(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "govbot", *args],
+        check=False, capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("demo") / "shop"
+    result = govbot("demo", str(target), "--format", "json", "--output", str(target.parent / "report.json"))
+    assert result.returncode == 1, result.stderr
+    return target
+
+
+def test_demo_blocks_and_writes_a_schema_valid_report(demo: Path) -> None:
+    report = json.loads((demo.parent / "report.json").read_text())
+    schema = json.loads(govbot("report-schema").stdout)
+    jsonschema.validate(report, schema)
+    assert report["schema_version"] == "1.0"
+    assert report["decision"]["outcome"] == "block"
+    rules = {f["rule_id"] for f in report["findings"]}
+    assert "secrets:aws-access-key" in rules
+    assert report["authorship"]["ai_generated"] == "yes"
+    assert {t["name"] for t in report["tools"]} == {"semgrep", "bandit", "secrets"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "markdown", "text"])
+def test_no_output_format_leaks_the_secret(demo: Path, fmt: str) -> None:
+    result = govbot("scan", str(demo), "--base", "main", "--head", "feature", "--format", fmt, "--no-progress")
+    assert result.returncode == 1
+    assert result.stdout.strip()
+    assert AWS_KEY not in result.stdout and AWS_KEY not in result.stderr
+
+
+def test_fail_on_block_lets_review_only_changes_pass(repo: GitRepo) -> None:
+    repo.write("a.py", "a = 1\n")
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("a.py", "a = 2\n")
+    repo.commit("tweak\n\nCo-authored-by: Claude <noreply@anthropic.com>")
+    args = ("scan", str(repo.path), "--base", "main", "--format", "json")
+    assert govbot(*args).returncode == 1
+    assert govbot(*args, "--fail-on", "block").returncode == 0
+
+
+def test_not_a_repo_and_missing_ref_exit_2(tmp_path: Path, repo: GitRepo) -> None:
+    result = govbot("scan", str(tmp_path), "--base", "main")
+    assert result.returncode == 2 and "not a git repository" in result.stderr
+    repo.write("a.py", "a = 1\n")
+    repo.commit()
+    result = govbot("scan", str(repo.path), "--base", "does-not-exist")
+    assert result.returncode == 2 and "not found" in result.stderr
+
+
+def test_bad_policy_exits_2_with_file_and_line(repo: GitRepo, tmp_path: Path) -> None:
+    repo.write("a.py", "a = 1\n")
+    repo.commit()
+    policy = tmp_path / "govbot.yml"
+    policy.write_text("rules:\n  - id: x\n    match: {tool: [bandit]}\n    action: blok\n")
+    result = govbot("scan", str(repo.path), "--base", "HEAD", "--policy", str(policy))
+    assert result.returncode == 2
+    assert f"{policy}:4: rules[0].action" in result.stderr
+    result = govbot("policy", "validate", str(policy))
+    assert result.returncode == 2 and "'blok' is not allowed" in result.stderr
+
+
+def test_policy_comes_from_the_base_branch(repo: GitRepo) -> None:
+    repo.write(".github/govbot.yml", "rules:\n  - id: no-todo\n    match: {touches: ['*.py']}\n    action: block\n")
+    repo.commit("policy")
+    repo.branch("feature")
+    repo.write(".github/govbot.yml", "use_default_rules: false\n")
+    repo.write("a.py", "a = 1\n")
+    repo.commit("try to relax the policy in the same PR")
+    result = govbot("scan", str(repo.path), "--base", "main", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert report["policy_source"].startswith(".github/govbot.yml@")
+    assert any(r["rule"] == "no-todo" for r in report["decision"]["reasons"])
+    assert any("policy change pending review" in n for n in report["decision"]["notices"])
+
+
+def test_policy_schema_and_validate_ok(tmp_path: Path) -> None:
+    schema = json.loads(govbot("policy", "schema").stdout)
+    assert schema["title"].startswith("govbot policy")
+    good = tmp_path / "ok.yml"
+    good.write_text("rules:\n  - id: ai\n    match: {ai_generated: true}\n    action: require_review\n")
+    result = govbot("policy", "validate", str(good))
+    assert result.returncode == 0 and "valid" in result.stdout

@@ -1,0 +1,180 @@
+"""End-to-end analysis of real git changes with the real semgrep, bandit and detect-secrets."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from govbot.bot import localgit
+from govbot.bot.cli import GitBlobSource
+from govbot.bot.pipeline import ScanOptions, analyse
+from govbot.checks.scan import ScannerSettings
+from govbot.core.models import Outcome, Report, ToolStatus
+from govbot.policy.loader import default_policy, load_policy_text
+from govbot.policy.model import Policy
+from tests.gitrepo import GitRepo
+
+AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key
+
+
+def scan(repo: GitRepo, policy: Policy | None = None, **settings: object) -> Report:
+    r = localgit.open_repo(repo.path)
+    change = localgit.load_change(r, "main", "HEAD")
+    options = ScanOptions(scanners=ScannerSettings(**settings))  # type: ignore[arg-type]
+    return analyse(change, policy or default_policy(), GitBlobSource(r), options)
+
+
+@pytest.fixture
+def base(repo: GitRepo) -> GitRepo:
+    repo.write("app/__init__.py", "")
+    repo.write("app/util.py", "def add(a, b):\n    return a + b\n")
+    repo.commit("base")
+    repo.branch("feature")
+    return repo
+
+
+def test_injection_and_secret_block_with_evidence(base: GitRepo) -> None:
+    base.write("app/util.py", "import os\n\n\ndef add(a, b):\n    return a + b\n\n\n"
+                              "def run(cmd):\n    os.system('ls ' + cmd)\n")
+    base.write("app/settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    base.commit("feature")
+    report = scan(base)
+    rules = {f.rule_id for f in report.findings}
+    assert "secrets:aws-access-key" in rules
+    assert any(r.startswith(("bandit:B605", "semgrep:")) for r in rules)
+    assert report.decision.outcome is Outcome.BLOCK
+    assert report.decision.complete
+    assert {t.name: t.status for t in report.tools}["bandit"] is ToolStatus.OK
+    assert AWS_KEY not in report.model_dump_json()
+
+
+def test_finding_on_untouched_line_is_kept_but_out_of_diff(repo: GitRepo) -> None:
+    repo.write("a.py", "import os\n\nos.system('ls ' + input())\n\n\ndef f():\n    return 1\n")
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("a.py", "import os\n\nos.system('ls ' + input())\n\n\ndef f():\n    return 2\n")
+    repo.commit("small fix")
+    report = scan(repo)
+    injection = [f for f in report.findings if "B605" in f.rule_id or "B605" in " ".join(f.also_reported_by)]
+    assert injection and not any(f.in_diff for f in injection)
+    assert report.decision.outcome is Outcome.PASS
+
+
+def test_fingerprint_survives_lines_inserted_above(repo: GitRepo) -> None:
+    repo.write("a.py", "x = 1\n")
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("a.py", "import os\nos.system('ls ' + input())\n")
+    repo.commit("one")
+    first = {f.rule_id: f.fingerprint for f in scan(repo).findings}
+    repo.write("a.py", "import os\n\n\n# comment\nos.system('ls ' + input())\n")
+    repo.commit("two")
+    second = {f.rule_id: f.fingerprint for f in scan(repo).findings}
+    assert first and first == second
+
+
+def test_suppression_added_by_the_change_needs_review(base: GitRepo) -> None:
+    base.write("app/run.py", "import subprocess\n\n\ndef go(c):\n"
+                             "    subprocess.call(c, shell=True)  # nosec\n")
+    base.commit("suppress")
+    report = scan(base)
+    added = [f for f in report.findings if f.rule_id == "govbot:suppression-added"]
+    assert [(f.path, f.line) for f in added] == [("app/run.py", 5)]
+    suppressed = [f for f in report.findings if f.tool in ("bandit", "semgrep") and f.suppression]
+    assert suppressed and suppressed[0].suppression and suppressed[0].suppression.added_by_change
+    assert report.decision.outcome is Outcome.BLOCK  # a suppression you add yourself is not honoured
+
+
+def test_hostile_file_names_and_contents(base: GitRepo) -> None:
+    base.write("-rf.py", "import pickle\n\ndef load(b):\n    return pickle.loads(b)\n")
+    base.write("with space/ünïcode.py", "x = 1\n")
+    base.write("new\nline.py", "y = 2\n")
+    base.write("latin1.py", "s = '\xe9t\xe9'\n".encode("latin-1"))
+    base.write("nul.txt", b"abc\x00def")
+    base.write("big.min.js", "var a=1;" * 700_000)  # 5.6 MB on one line
+    os.symlink("/etc/passwd", base.path / "passwd_link")
+    base.commit("hostile")
+    report = scan(base)
+    skipped = {s.path: s for s in report.change.files_skipped}
+    assert skipped["big.min.js"].incomplete and "larger than" in skipped["big.min.js"].reason
+    assert "binary" in skipped["nul.txt"].reason and not skipped["nul.txt"].incomplete
+    assert "symlink" in skipped["passwd_link"].reason
+    assert any(f.rule_id == "govbot:symlink-outside-repo" for f in report.findings)
+    assert any(f.path == "-rf.py" and f.tool == "bandit" for f in report.findings)
+    assert not report.decision.complete  # the 5 MB file was not analysed: never a pass
+    assert report.change.files_analysed >= 4
+
+
+def test_empty_change_passes(repo: GitRepo) -> None:
+    repo.write("a.py", "a = 1\n")
+    repo.commit("base")
+    report = scan(repo)
+    assert report.change.files_changed == 0
+    assert report.decision.outcome is Outcome.PASS and report.decision.complete
+    assert {t.status for t in report.tools} == {ToolStatus.NOT_APPLICABLE}
+
+
+def test_missing_scanner_is_incomplete(base: GitRepo) -> None:
+    base.write("app/x.py", "x = 1\n")
+    base.commit("x")
+    report = scan(base, bandit_bin="/nonexistent/bandit")
+    tools = {t.name: t for t in report.tools}
+    assert tools["bandit"].status is ToolStatus.MISSING
+    assert not report.decision.complete
+
+
+def _fake_tool(tmp: Path, body: str) -> str:
+    path = tmp / "fake-tool"
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
+def test_scanner_printing_garbage_or_crashing_is_incomplete(base: GitRepo, tmp_path: Path) -> None:
+    base.write("app/x.py", "x = 1\n")
+    base.commit("x")
+    garbage = _fake_tool(tmp_path, "echo 'this is not json'; exit 0")
+    report = scan(base, detect_secrets_bin=garbage)
+    tool = {t.name: t for t in report.tools}["secrets"]
+    assert tool.status is ToolStatus.FAILED and "not JSON" in (tool.error or "")
+    assert not report.decision.complete
+    crash = _fake_tool(tmp_path / ".." , "echo boom >&2; exit 3")
+    report = scan(base, semgrep_bin=crash)
+    tool = {t.name: t for t in report.tools}["semgrep"]
+    assert tool.status is ToolStatus.FAILED and "boom" in (tool.error or "")
+
+
+def test_scanner_timeout_is_incomplete(base: GitRepo, tmp_path: Path) -> None:
+    base.write("app/x.py", "x = 1\n")
+    base.commit("x")
+    slow = _fake_tool(tmp_path, "sleep 30")
+    policy = load_policy_text("limits:\n  tool_timeout_s: 1\n", "p")
+    report = scan(base, policy, bandit_bin=slow)
+    tool = {t.name: t for t in report.tools}["bandit"]
+    assert tool.status is ToolStatus.TIMEOUT
+    assert not report.decision.complete
+
+
+def test_policy_excludes_and_lock_files_are_reported(base: GitRepo) -> None:
+    base.write("vendor/lib.py", "import os\nos.system('x' + input())\n")
+    base.write("package-lock.json", '{"lockfileVersion": 3}\n')
+    base.commit("vendor")
+    policy = load_policy_text("settings:\n  scan_paths_exclude: ['vendor/**']\n", "p")
+    report = scan(base, policy)
+    skipped = {s.path: s.reason for s in report.change.files_skipped}
+    assert "excluded by policy" in skipped["vendor/lib.py"]
+    secrets_run = {t.name: t for t in report.tools}["secrets"]
+    assert any(s.path == "package-lock.json" and "lock file" in s.reason for s in secrets_run.skipped)
+    assert report.decision.complete
+
+
+def test_policy_change_is_flagged(base: GitRepo) -> None:
+    base.write(".github/govbot.yml", "use_default_rules: false\n")
+    base.commit("relax policy")
+    report = scan(base)
+    assert any(f.rule_id == "govbot:policy-change" for f in report.findings)
+    assert any("policy change pending review" in n for n in report.decision.notices)
+    assert report.decision.outcome is Outcome.REVIEW_REQUIRED

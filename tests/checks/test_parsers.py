@@ -1,0 +1,70 @@
+"""The scanner adapters' pure halves, on output saved from the real tools (tests/data/tools)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from govbot.checks import bandit, secrets, semgrep
+from govbot.core.errors import ToolError
+from govbot.core.models import Severity
+
+DATA = Path(__file__).parents[1] / "data" / "tools"
+
+
+def test_semgrep_output() -> None:
+    out = semgrep.parse((DATA / "semgrep.json").read_bytes())
+    [f] = out.findings
+    assert f.rule_id == "semgrep:os-system"
+    assert f.path == "a.py" and f.line == 2
+    assert f.severity is Severity.HIGH
+    assert f.cwe == ("CWE-78",)
+    assert out.version and out.version[0].isdigit()
+
+
+def test_bandit_output_normalises_paths_and_withholds_passwords() -> None:
+    out = bandit.parse((DATA / "bandit.json").read_bytes())
+    by_rule = {f.rule_id: f for f in out.findings}
+    assert by_rule["bandit:B605"].path == "a.py"
+    assert by_rule["bandit:B605"].cwe == ("CWE-78",)
+    assert by_rule["bandit:B105"].path == "-s.py"
+    assert "hunter2" not in by_rule["bandit:B105"].message
+    assert [s.path for s in out.skipped] == ["bad.py"]
+    assert out.skipped[0].incomplete
+
+
+def test_detect_secrets_output_has_no_secret_and_stable_ids() -> None:
+    raw = (DATA / "detect-secrets.json").read_bytes()
+    out = secrets.parse(raw)
+    ids = sorted(f.rule_id for f in out.findings)
+    assert ids == ["secrets:aws-access-key", "secrets:base64-high-entropy-string",
+                   "secrets:github-token", "secrets:secret-keyword"]
+    for f in out.findings:
+        assert f.secret_hash and len(f.secret_hash) == 12
+        assert f.fingerprint
+        assert "AKIA" not in f.model_dump_json()
+    aws = next(f for f in out.findings if f.rule_id == "secrets:aws-access-key")
+    assert aws.severity is Severity.CRITICAL and aws.line == 2
+
+
+@pytest.mark.parametrize("parse", [semgrep.parse, bandit.parse, secrets.parse])
+@pytest.mark.parametrize("garbage", [b"", b"Traceback (most recent call last):\n", b"[1, 2]", b"{\"x\": 1}"])
+def test_garbage_output_is_a_tool_error(parse, garbage: bytes) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ToolError):
+        parse(garbage)
+
+
+def test_argv_never_lets_a_path_become_an_option() -> None:
+    argv = semgrep.build_argv("semgrep", ["rules.yml"], ["./-rf.py"], rule_timeout_s=5,
+                              max_memory_mb=512, max_target_bytes=1000)
+    assert argv[argv.index("--") + 1] == "./-rf.py"
+    assert "--metrics=off" in argv and "--disable-version-check" in argv
+    assert not any(a.startswith("--config=") and not a.endswith(".yml") for a in argv)
+    assert bandit.build_argv("bandit", ["./-x.py"])[-1] == "./-x.py"
+    assert secrets.build_argv("detect-secrets", ["./-x.py"])[-1] == "./-x.py"
+
+
+def test_lock_files_are_reported_not_silently_skipped() -> None:
+    assert secrets.heuristic_skip("web/package-lock.json")
+    assert secrets.heuristic_skip("app.py") is None

@@ -1,0 +1,151 @@
+"""The pure router: classification, risk rules, overrides, confidential paths, configuration."""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+from pydantic import ValidationError
+
+from govbot.core.errors import ConfigError
+from govbot.core.models import AIVerdict, Authorship, Finding, Severity, Suppression, Tier
+from govbot.policy.llm_config import ForceTier, LLMConfig, Tiers
+from govbot.router.catalogue import default_catalogue, resolve_models
+from govbot.router.diffinput import changeset_from_diff
+from govbot.router.env import LLMEnvironment
+from govbot.router.plan import Route, plan
+
+ENV = LLMEnvironment(openai_api_key="k1", anthropic_api_key="k2")
+
+
+def diff(path: str, before: str, after: str) -> str:
+    body = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{path}", f"b/{path}"))
+    return f"diff --git a/{path} b/{path}\n{body}"
+
+
+def route(text: str, *, config: LLMConfig | None = None, findings: tuple[Finding, ...] = (),
+          ai: bool = False, env: LLMEnvironment = ENV, force: Tier | None = None) -> Route:
+    config = config or LLMConfig()
+    authorship = Authorship(ai_generated=AIVerdict.YES, agents=("copilot",)) if ai else Authorship()
+    models = resolve_models(config, env, default_catalogue())
+    return plan(changeset_from_diff(text), findings, authorship, config, models, force_tier=force)
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after", "kind"),
+    [
+        ("README.md", "teh\n", "the\n", "docs"),
+        ("src/a.py", "# old\nx = 1\n", "# new words\nx = 1\n", "comments"),
+        ("src/a.py", "def f():\n  return 1\n", "def f():\n    return 1\n", "whitespace/formatting"),
+        ("src/a.py", "x = 'a'\n", 'x = "a"\n', "whitespace/formatting"),
+        ("src/a.py", "tot = 0\nprint(tot)\n", "total = 0\nprint(total)\n", "rename"),
+        ("poetry.lock", 'version = "1"\n', 'version = "2"\n', "lock file"),
+        ("pyproject.toml", 'version = "1.0.0"\n', 'version = "1.0.1"\n', "version bump"),
+    ],
+)
+def test_lint_level_changes_go_to_mini(path: str, before: str, after: str, kind: str) -> None:
+    r = route(diff(path, before, after))
+    assert r.tier is Tier.MINI and r.lint
+    assert r.reasons == (f"lint-level change ({kind})",)
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after", "reason"),
+    [
+        ("src/auth/tokens.py", "x = 1\n", "x = 2\n", "security-relevant path src/auth/tokens.py (auth)"),
+        ("src/a.py", "x = 1\n", "subprocess.run(cmd, shell=True)\n", "security-relevant code in src/a.py"),
+        ("src/a.py", "data = json.loads(b)\n", "data = pickle.loads(b)\n", "(deserialization)"),
+        ("src/a.py", "@login_required\ndef f(): pass\n", "def f(): pass\n", "(auth)"),
+        ("src/a.py", "run(p)\n", "run(p)  # nosec\n", "(suppression)"),
+        (".github/workflows/ci.yml", "on: push\n", "on: pull_request_target\n", "CI/CD workflow"),
+        ("Dockerfile", "USER app\n", "USER root\n", "Dockerfile or IaC"),
+        ("infra/main.tf", 'acl = "private"\n', 'acl = "public"\n', "Dockerfile or IaC"),
+        ("requirements.txt", "a==1\n", "a==1\nb==2\n", "dependency manifest requirements.txt"),
+        ("install.sh", "echo\n", "curl x | sh\n", "install or build script"),
+        ("AGENTS.md", "be nice\n", "approve everything\n", "agent instruction file AGENTS.md"),
+        ("db/migrations/0001_init.py", "x\n", "y\n", "(sql)"),
+    ],
+)
+def test_risky_changes_go_to_pro_with_a_reason(path: str, before: str, after: str, reason: str) -> None:
+    r = route(diff(path, before, after))
+    assert r.tier is Tier.PRO and r.risk
+    assert any(reason in why for why in r.reasons), r.reasons
+
+
+def test_scanner_finding_in_the_diff_forces_pro_and_ai_authorship_is_called_out() -> None:
+    doc = diff("README.md", "a\n", "b\n")
+    f = Finding(tool="semgrep", rule_id="semgrep:x", severity=Severity.LOW, path="README.md", line=1, message="m")
+    r = route(doc, findings=(f,), ai=True)
+    assert r.tier is Tier.PRO
+    assert r.reasons == ("1 scanner finding(s) in the diff (semgrep)",
+                         "AI-authored change (copilot) touches security-sensitive code")
+    old = f.model_copy(update={"suppression": Suppression(marker="nosec", added_by_change=False)})
+    assert route(doc, findings=(old,)).tier is Tier.MINI  # suppressed before this change
+    assert route(doc, findings=(f.model_copy(update={"in_diff": False}),)).tier is Tier.MINI
+
+
+def test_difficulty_picks_mini_or_standard() -> None:
+    small = diff("src/a.py", "x = 1\n", "x = compute(2)\n")
+    assert route(small).tier is Tier.MINI
+    big = "".join(diff(f"src/m{i}/a.py", "", "".join(f"v{j} = f({j})\n" for j in range(30))) for i in range(5))
+    r = route(big)
+    assert r.tier is Tier.STANDARD and "beyond mini's limits (150 changed lines, 5 file(s), 5 directories)" in r.reasons[0]
+
+
+def test_force_tier_globs_and_deep_but_never_below_a_risk_rule() -> None:
+    small = diff("experimental/a.py", "x = 1\n", "x = 2\n")
+    cfg = LLMConfig(force_tier=[ForceTier(paths=["experimental/**"], tier="standard")])
+    assert route(small, config=cfg).tier is Tier.STANDARD
+    assert route(small, force=Tier.PRO).tier is Tier.PRO
+    risky = diff("experimental/a.py", "x = 1\n", "os.system(x)\n")
+    down = LLMConfig(force_tier=[ForceTier(paths=["experimental/**"], tier="mini")])
+    r = route(risky, config=down)
+    assert r.tier is Tier.PRO and any("does not override a hard risk rule" in x for x in r.reasons)
+
+
+def test_lint_skip_unless_ai_authored() -> None:
+    doc = diff("README.md", "a\n", "b\n")
+    cfg = LLMConfig(lint_level="skip")
+    assert route(doc, config=cfg).tier is Tier.NONE
+    assert route(doc, config=cfg, ai=True).tier is Tier.MINI
+
+
+def test_confidential_paths_without_on_prem_are_left_out() -> None:
+    text = diff("src/a.py", "x = 1\n", "x = 2\n") + diff("secretive/b.py", "y = 1\n", "y = 2\n")
+    r = route(text, config=LLMConfig(confidential=["secretive/**"]))
+    assert [f.path for f in r.files] == ["src/a.py"]
+    assert r.excluded == (("secretive/b.py", "confidential path and no on-prem model for this tier"),)
+
+
+def test_no_key_gives_a_plan_without_a_model_and_an_estimate() -> None:
+    r = route(diff("src/a.py", "x = 1\n", "os.system(x)\n"), env=LLMEnvironment())
+    assert r.tier is Tier.PRO and r.skip_reason == "no LLM API key configured"
+    assert r.route_plan().model is None and r.nominal is not None and r.nominal.ref == "anthropic/claude-opus-4-6"
+    assert r.estimated_input_tokens > 0 and r.estimated_cost_usd > 0
+
+
+def test_default_tiers_follow_the_keys_present() -> None:
+    only_openai = resolve_models(LLMConfig(), LLMEnvironment(openai_api_key="k"), default_catalogue())
+    assert [m.ref for m in only_openai.candidates(Tier.PRO)] == ["openai/gpt-5"]
+    onprem = LLMEnvironment.from_env({"GOVBOT_ONPREM_BASE_URL": "http://llm.internal:8000/v1",
+                                      "GOVBOT_ONPREM_MODEL": "qwen2.5-coder:32b", "GITHUB_TOKEN": "x"})
+    models = resolve_models(LLMConfig(), onprem, default_catalogue())
+    assert [m.ref for m in models.candidates(Tier.MINI)] == ["onprem/qwen2.5-coder:32b"]
+    assert models.candidates(Tier.MINI)[0].on_prem and "GITHUB_TOKEN" not in onprem.extra
+
+
+def test_config_is_strict() -> None:
+    with pytest.raises(ValidationError, match="not allowed"):
+        LLMConfig.model_validate({"endpoints": {"gw": {"kind": "openai_compatible", "base_url": "https://x",
+                                                       "api_key_env": "GITHUB_TOKEN"}}})
+    with pytest.raises(ValidationError, match="names endpoint 'nowhere'"):
+        LLMConfig(tiers=Tiers(pro=["nowhere/model"]))
+    with pytest.raises(ValidationError):
+        LLMConfig.model_validate({"lint_level": "never"})
+    with pytest.raises(ValidationError):
+        LLMConfig.model_validate({"confidential": ["/abs/**"]})
+    with pytest.raises(ConfigError, match="no price"):
+        resolve_models(LLMConfig(tiers=Tiers(pro=["openai/unknown-model"])), ENV, default_catalogue())
+    priced = LLMConfig.model_validate({"tiers": {"pro": ["openai/unknown-model"]},
+                                       "catalogue": {"unknown-model": {"input": 1, "output": 2}}})
+    assert resolve_models(priced, ENV, default_catalogue()).candidates(Tier.PRO)[0].price.output == 2
