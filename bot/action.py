@@ -24,6 +24,7 @@ import json
 import re
 import secrets
 import sys
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ from govbot.bot.github_api import (
     RetryBudget,
     RetrySettings,
 )
-from govbot.bot.github_change import GitHubContent, load_change
+from govbot.bot.github_change import GitHubContent, load_change, semgrep_rule_files
 from govbot.bot.render_json import report_json
 from govbot.bot.render_markdown import comment_markdown, summary_markdown
 from govbot.bot.render_sarif import to_sarif
@@ -97,6 +98,7 @@ class ActionSettings:
     output_path: Path | None = None
     summary_path: Path | None = None
     write_interval_s: float = 1.0
+    read_concurrency: int = 8
     scanners: tuple[str, ...] = ALL_SCANNERS
     retry: RetrySettings = field(default_factory=RetrySettings)
 
@@ -115,6 +117,10 @@ class ActionSettings:
         event_path = get("GITHUB_EVENT_PATH")
         budget = get("GOVBOT_RETRY_BUDGET_S")
         interval = get("GOVBOT_GITHUB_WRITE_INTERVAL_S")
+        concurrency = get("GOVBOT_GITHUB_READ_CONCURRENCY") or "8"
+        if not concurrency.isdigit() or not 1 <= int(concurrency) <= 32:
+            raise GovbotError(f"GOVBOT_GITHUB_READ_CONCURRENCY must be a whole number from 1 to 32, "
+                              f"not {concurrency!r:.20}")
         scanners = tuple(sorted({x.strip() for x in (get("GOVBOT_SCANNERS") or "").split(",") if x.strip()}))
         unknown = set(scanners) - set(ALL_SCANNERS)
         if unknown:
@@ -135,6 +141,7 @@ class ActionSettings:
             output_path=Path(p) if (p := get("GITHUB_OUTPUT")) else None,
             summary_path=Path(p) if (p := get("GITHUB_STEP_SUMMARY")) else None,
             write_interval_s=float(interval) if interval else 1.0,
+            read_concurrency=int(concurrency),
             scanners=scanners or ALL_SCANNERS,
             retry=RetrySettings(budget_s=float(budget)) if budget else RetrySettings(),
         )
@@ -152,7 +159,8 @@ class ActionSettings:
 
 class Analyser(Protocol):
     def __call__(self, change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
-                 policy_source: str, force_tier: str | None, notices: Sequence[str]) -> Report: ...
+                 policy_source: str, force_tier: str | None, notices: Sequence[str],
+                 semgrep_configs: Sequence[str] = ()) -> Report: ...
 
 
 @dataclass(frozen=True)
@@ -176,13 +184,15 @@ def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCAN
     """The real analysis (``bot.pipeline.analyse``), with LLM credentials from ``env``."""
 
     def run(change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
-            policy_source: str, force_tier: str | None, notices: Sequence[str]) -> Report:
+            policy_source: str, force_tier: str | None, notices: Sequence[str],
+            semgrep_configs: Sequence[str] = ()) -> Report:
         from govbot.bot.pipeline import ScanOptions, analyse
         from govbot.checks.scan import ScannerSettings
         from govbot.router.env import LLMEnvironment
 
         llm_env = LLMEnvironment.from_env(env, force_tier=force_tier)
-        options = ScanOptions(scanners=ScannerSettings(enabled=tuple(scanners)), policy_path=policy_path)
+        scanner_settings = ScannerSettings(enabled=tuple(scanners), semgrep_configs=tuple(semgrep_configs))
+        options = ScanOptions(scanners=scanner_settings, policy_path=policy_path)
         return analyse(change, policy, contents, options,
                        llm_env=llm_env,
                        policy_source=policy_source, notices=notices)
@@ -454,6 +464,16 @@ def load_base_policy(ctx: Context, pr: PullData) -> tuple[Policy, str]:
     return load_policy_text(data, source), source
 
 
+def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path) -> tuple[str, ...]:
+    """The policy's extra semgrep rules (files from the BASE commit, registry configs), if semgrep runs."""
+    if "semgrep" not in ctx.settings.scanners:
+        return ()
+    configs = semgrep_rule_files(ctx.gh, pr.base_sha, policy, dest)
+    if policy.semgrep.rules:
+        ctx.log(f"semgrep: {len(configs) - len(policy.semgrep.registry)} extra rule file(s) from the base commit")
+    return configs
+
+
 def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: str | None) -> int:
     s, gh = ctx.settings, ctx.gh
     pr = gh.get_pull(number)
@@ -461,16 +481,18 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
         ctx.log(f"pull request #{number} is {pr.state}; nothing to do")
         return 0
     ctx.log(f"analysing #{number} at {pr.head_sha[:12]} (base {pr.base_sha[:12]})")
-    try:
-        policy, source = load_base_policy(ctx, pr)
-    except PolicyError as exc:
-        report_policy_error(ctx, pr, exc)
-        return exc.exit_code
-    change = load_change(gh, pr)
-    notices = [f"limit: {line}" for line in change.truncated]
-    report = ctx.analyser(change, policy, GitHubContent(gh, policy.limits.max_file_bytes),
-                          policy_path=s.policy_path, policy_source=source, force_tier=force_tier,
-                          notices=notices)
+    with tempfile.TemporaryDirectory(prefix="govbot-rules-") as rules_dir:
+        try:
+            policy, source = load_base_policy(ctx, pr)
+            configs = base_semgrep_configs(ctx, pr, policy, Path(rules_dir))
+        except PolicyError as exc:
+            report_policy_error(ctx, pr, exc)
+            return exc.exit_code
+        change = load_change(gh, pr)
+        notices = [f"limit: {line}" for line in change.truncated]
+        report = ctx.analyser(change, policy, GitHubContent(gh, policy.limits.max_file_bytes),
+                              policy_path=s.policy_path, policy_source=source, force_tier=force_tier,
+                              notices=notices, semgrep_configs=configs)
     write_reports(ctx, report)
     fresh = gh.get_pull(number)
     if fresh.state != "open" or fresh.head_sha != pr.head_sha:
@@ -708,7 +730,8 @@ def run(env: Mapping[str, str], *, out: TextIO | None = None, analyser: Analyser
             raise GovbotError("no GitHub token: pass `github-token` (defaults to github.token)")
         gh = PyGithubAdapter(
             GitHubSettings(token=settings.token, repository=settings.repository, api_url=settings.api_url,
-                           seconds_between_writes=settings.write_interval_s),
+                           seconds_between_writes=settings.write_interval_s,
+                           read_concurrency=settings.read_concurrency),
             budget or RetryBudget(settings=settings.retry),
         )
         analyse = analyser or pipeline_analyser(env, settings.scanners)

@@ -13,14 +13,24 @@ comments. Here every call states whether it is idempotent:
 * a 5xx or a dropped connection is retried only for idempotent calls; a failed POST surfaces as
   ``GitHubServerError`` and the caller reconciles (re-reads, then updates instead of creating);
 * all waiting shares one total time budget per run; a wait that does not fit gives up at once.
+
+Blob reads run on a small thread pool (``GitHubSettings.read_concurrency``). PyGithub's
+``Requester`` is not safe to share between threads: its connection object keeps the verb, URL
+and headers of "the" current request in attributes between ``request()`` and ``getresponse()``
+(PyGithub/PyGithub#2052, still open), and ``requests.Session`` is not documented thread-safe
+either. So every worker thread gets its own ``Github`` client (its own ``Requester`` and
+session), created lazily (no request) and closed when the batch ends; every request still goes
+through ``call_with_retries`` and the one shared, locked ``RetryBudget``.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -173,6 +183,22 @@ class CheckRunData:
 
 
 @dataclass(frozen=True)
+class TreeEntry:
+    path: str  # relative to the repository root
+    mode: str  # 100644 | 100755 | 120000 (symlink) | 160000 (submodule) | 040000 (tree)
+    type: str  # blob | tree | commit
+    sha: str
+    size: int | None = None  # blobs only
+
+
+@dataclass(frozen=True)
+class TreeListing:
+    sha: str  # the tree's own id
+    entries: tuple[TreeEntry, ...]
+    truncated: bool  # GitHub cut a recursive listing short (over 100,000 entries or 7 MB)
+
+
+@dataclass(frozen=True)
 class CheckOutput:
     title: str
     summary: str
@@ -187,6 +213,8 @@ class GitHubPort(Protocol):
     def list_files(self, number: int) -> list[PullFile]: ...
     def list_commits(self, number: int) -> list[CommitData]: ...
     def read_blob(self, sha: str) -> bytes: ...
+    def read_blobs(self, shas: Sequence[str]) -> dict[str, bytes | GitHubError]: ...
+    def read_tree(self, sha: str, recursive: bool = False) -> TreeListing: ...
     def read_file(self, path: str, ref: str) -> bytes | None: ...
     def list_comments(self, number: int) -> list[CommentData]: ...
     def create_comment(self, number: int, body: str) -> CommentData: ...
@@ -227,12 +255,23 @@ class RetryBudget:
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time
     spent_s: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def remaining(self) -> float:
-        return max(self.settings.budget_s - self.spent_s, 0.0)
+        with self._lock:
+            return max(self.settings.budget_s - self.spent_s, 0.0)
+
+    def reserve(self, seconds: float) -> bool:
+        """Claim ``seconds`` of the budget if they fit (atomic across threads)."""
+        with self._lock:
+            if seconds > self.settings.budget_s - self.spent_s:
+                return False
+            self.spent_s += seconds
+            return True
 
     def wait(self, seconds: float) -> None:
-        self.spent_s += seconds
+        with self._lock:
+            self.spent_s += seconds
         self.sleep(seconds)
 
 
@@ -289,13 +328,15 @@ def call_with_retries(fn: Callable[[], T], *, idempotent: bool, budget: RetryBud
     max_attempts = stop_after_attempt(settings.max_attempts)
 
     def stop(state: RetryCallState) -> bool:
-        return max_attempts(state) or wait_for(state) > budget.remaining()
+        # Waits run in parallel on the blob-reading pool; each one is claimed from the shared
+        # budget here, so the sum of all waits never exceeds it (a conservative bound).
+        return max_attempts(state) or not budget.reserve(wait_for(state))
 
     retrying = Retrying(
         retry=retry_if_exception(retryable),
         stop=stop,
         wait=wait_for,
-        sleep=budget.wait,
+        sleep=budget.sleep,
         reraise=True,
     )
     try:
@@ -332,6 +373,53 @@ class GitHubSettings:
     timeout_s: int = 30
     seconds_between_writes: float = 1.0  # GitHub's guidance for content-creating requests
     per_page: int = 100
+    read_concurrency: int = 8  # blob reads in flight at once; 1 reads them one by one
+
+
+def _client(s: GitHubSettings, *, lazy: bool = False) -> Github:
+    return Github(
+        auth=Auth.Token(s.token),
+        base_url=s.api_url.rstrip("/"),
+        timeout=s.timeout_s,
+        per_page=s.per_page,
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=s.seconds_between_writes or None,
+        user_agent="govbot",
+        lazy=lazy,
+    )
+
+
+def _decode_blob(content: str, encoding: str) -> bytes:
+    if encoding == "base64":
+        return base64.b64decode(content)
+    return content.encode("utf-8")
+
+
+class _WorkerClients:
+    """One lazy ``Github`` client per worker thread (see the module docstring), closed together."""
+
+    def __init__(self, settings: GitHubSettings) -> None:
+        self._settings = settings
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._clients: list[Github] = []
+
+    def repo(self) -> Repository:
+        repo: Repository | None = getattr(self._local, "repo", None)
+        if repo is None:
+            gh = _client(self._settings, lazy=True)
+            with self._lock:
+                self._clients.append(gh)
+            repo = gh.get_repo(self._settings.repository)  # lazy: no request
+            self._local.repo = repo
+        return repo
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for gh in clients:
+            gh.close()
 
 
 def _user(obj: Any) -> UserRef | None:
@@ -358,16 +446,7 @@ class PyGithubAdapter:
     def repo(self) -> Repository:
         if self._repo is None:
             s = self._settings
-            self._gh = Github(
-                auth=Auth.Token(s.token),
-                base_url=s.api_url.rstrip("/"),
-                timeout=s.timeout_s,
-                per_page=s.per_page,
-                retry=None,
-                seconds_between_requests=None,
-                seconds_between_writes=s.seconds_between_writes or None,
-                user_agent="govbot",
-            )
+            self._gh = _client(s)
             # Not lazy: a lazy object would make its request on first attribute access, outside
             # the retry policy. One GET of the repository is the price.
             gh = self._gh
@@ -459,10 +538,48 @@ class PyGithubAdapter:
         return out
 
     def read_blob(self, sha: str) -> bytes:
-        blob = self._call(f"GET blob {sha[:12]}", lambda: self.repo.get_git_blob(sha))
-        if blob.encoding == "base64":
-            return base64.b64decode(blob.content)
-        return str(blob.content).encode("utf-8")
+        return self._blob(self.repo, sha)
+
+    def _blob(self, repo: Repository, sha: str) -> bytes:
+        blob = self._call(f"GET blob {sha[:12]}", lambda: repo.get_git_blob(sha))
+        return _decode_blob(str(blob.content), str(blob.encoding))
+
+    def read_blobs(self, shas: Sequence[str]) -> dict[str, bytes | GitHubError]:
+        """Many blobs by id, ``read_concurrency`` at a time; a failed read maps to its error."""
+        wanted = sorted(set(shas))
+        workers = min(self._settings.read_concurrency, len(wanted))
+        if workers <= 1:
+            repo = self.repo
+            return {sha: self._blob_or_error(repo, sha) for sha in wanted}
+        clients = _WorkerClients(self._settings)
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="govbot-github") as pool:
+                results = list(pool.map(lambda sha: self._blob_or_error(clients.repo(), sha), wanted))
+        finally:
+            clients.close()
+        return dict(zip(wanted, results, strict=True))
+
+    def _blob_or_error(self, repo: Repository, sha: str) -> bytes | GitHubError:
+        try:
+            return self._blob(repo, sha)
+        except GitHubError as exc:
+            return exc
+
+    def read_tree(self, sha: str, recursive: bool = False) -> TreeListing:
+        """A tree (or a commit's root tree) through the git trees API, as plain values."""
+        what = f"GET tree {sha[:12]}" + (" (recursive)" if recursive else "")
+        tree = self._call(what, lambda: self.repo.get_git_tree(sha, recursive=recursive))
+        entries = tuple(
+            TreeEntry(
+                path=e.path,
+                mode=e.mode,
+                type=e.type,
+                sha=e.sha,
+                size=e.size if isinstance(e.size, int) and e.type == "blob" else None,
+            )
+            for e in tree.tree
+        )
+        return TreeListing(sha=tree.sha, entries=entries, truncated=tree.truncated is True)
 
     def read_file(self, path: str, ref: str) -> bytes | None:
         """A regular file at ``ref`` through the contents API; None if absent or not a file."""

@@ -1,13 +1,19 @@
 """Edge in, GitHub path: build a ``ChangeSet`` from the REST API, and read PR content as data.
 
 Nothing here checks out, runs or follows anything from the pull request: file bodies are git
-blobs fetched by id, handed to the scanners as bytes.
+blobs fetched by id, handed to the scanners as bytes (a symlink's blob is its target, as data).
+
+The files API carries no file modes, so the head commit's git tree supplies them (symlinks,
+submodules, executable bits, sizes), and the base tree tells mode-only changes apart. Extra
+semgrep rule files named by the policy are read from the BASE commit's tree, never the head.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
@@ -19,7 +25,10 @@ from govbot.bot.github_api import (
     GitHubPort,
     PullData,
     PullFile,
+    TreeEntry,
+    TreeListing,
 )
+from govbot.core.errors import PolicyError
 from govbot.core.models import (
     ChangedFile,
     ChangeSet,
@@ -29,10 +38,17 @@ from govbot.core.models import (
     Hunk,
     PullRequestMeta,
 )
+from govbot.policy.globs import glob_match
+from govbot.policy.loader import MAX_POLICY_BYTES
+from govbot.policy.model import Policy
 
 MAX_LISTED_COMMITS = 250  # GET /pulls/{n}/commits returns at most 250 commits
 DIFF_MAX_FILES = 300  # GitHub's limits for a pull request's diff
 DIFF_MAX_LINES = 20_000
+MAX_TREE_READS = 200  # directory listings after a truncated recursive tree, per commit
+MAX_RULE_FILE_BYTES = 4 * MAX_POLICY_BYTES  # the local CLI's bound, too
+MAX_RULE_FILES = 100
+SYMLINK_MODE, SUBMODULE_MODE = "120000", "160000"
 
 _STATUS = {
     "added": FileStatus.ADDED,
@@ -177,7 +193,150 @@ def build_change(pr: PullData, files: Sequence[PullFile], commits: Sequence[Comm
 
 
 def load_change(gh: GitHubPort, pr: PullData) -> ChangeSet:
-    return build_change(pr, gh.list_files(pr.number), gh.list_commits(pr.number))
+    change = build_change(pr, gh.list_files(pr.number), gh.list_commits(pr.number))
+    head_paths = [f.path for f in change.files if f.status is not FileStatus.DELETED]
+    head, notes = tree_entries(TreeWalker(gh, pr.head_sha), head_paths, "head") if head_paths else ({}, ())
+    candidates = [f.old_path or f.path for f in change.files if _maybe_mode_only(f)]
+    base: dict[str, TreeEntry] = {}
+    if candidates:
+        base, base_notes = tree_entries(TreeWalker(gh, pr.base_sha), candidates, "base")
+        notes += base_notes
+    return apply_tree_modes(change, head, base, notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Git trees: modes, kinds and sizes the files API does not carry
+
+
+class TreeWalker:
+    """One commit's tree through the git trees API: a recursive listing, and when GitHub
+    truncates that, directory-by-directory listings (at most ``max_reads`` of them)."""
+
+    def __init__(self, gh: GitHubPort, commit: str, max_reads: int = MAX_TREE_READS) -> None:
+        self._gh = gh
+        self._commit = commit
+        self._max_reads = max_reads
+        self._dir_sha: dict[str, str] = {}
+        self._listed: dict[str, dict[str, TreeEntry]] = {}
+        self.reads = 0
+
+    def recursive(self, directory: str = "") -> TreeListing:
+        """Every entry under ``directory`` (paths from the repository root); may be truncated."""
+        if directory:
+            sha = self._sha_of(directory)
+            if sha is None:
+                return TreeListing(sha="", entries=(), truncated=False)
+        else:
+            sha = self._commit  # the trees API takes a commit id for its root tree
+        listing = self._gh.read_tree(sha, recursive=True)
+        prefix = f"{directory}/" if directory else ""
+        entries = tuple(_under(prefix, e) for e in listing.entries)
+        self._dir_sha.setdefault(directory, listing.sha)
+        self._dir_sha.update({e.path: e.sha for e in entries if e.type == "tree"})
+        return TreeListing(sha=listing.sha, entries=entries, truncated=listing.truncated)
+
+    def entry(self, path: str) -> TreeEntry | None:
+        """One entry by path, through the listing of its directory. Raises ``TreeLimit``."""
+        parent, name = posixpath.split(path)
+        listing = self._listing(parent)
+        return listing.get(name) if listing is not None else None
+
+    def _listing(self, directory: str) -> dict[str, TreeEntry] | None:
+        if directory not in self._listed:
+            sha = self._sha_of(directory) if directory else self._dir_sha.get("", self._commit)
+            if sha is None:
+                return None
+            if self.reads >= self._max_reads:
+                raise TreeLimit(self._max_reads)
+            self.reads += 1
+            prefix = f"{directory}/" if directory else ""
+            entries = [_under(prefix, e) for e in self._gh.read_tree(sha).entries]
+            self._listed[directory] = {posixpath.basename(e.path): e for e in entries}
+            self._dir_sha.update({e.path: e.sha for e in entries if e.type == "tree"})
+        return self._listed[directory]
+
+    def _sha_of(self, directory: str) -> str | None:
+        if directory in self._dir_sha:
+            return self._dir_sha[directory]
+        entry = self.entry(directory)
+        return entry.sha if entry is not None and entry.type == "tree" else None
+
+
+class TreeLimit(Exception):
+    def __init__(self, reads: int) -> None:
+        super().__init__(f"more than {reads} directory listings needed")
+
+
+def _under(prefix: str, e: TreeEntry) -> TreeEntry:
+    return TreeEntry(path=prefix + e.path, mode=e.mode, type=e.type, sha=e.sha, size=e.size)
+
+
+def tree_entries(walker: TreeWalker, paths: Collection[str], label: str
+                 ) -> tuple[dict[str, TreeEntry], tuple[str, ...]]:
+    """Tree entries of ``paths``, and a note for every path whose mode stayed unknown."""
+    wanted = set(paths)
+    try:
+        listing = walker.recursive()
+    except GitHubError as exc:
+        return {}, (f"file modes of the {label} commit could not be read ({exc}); symlinks and "
+                    f"submodules among {len(wanted):,} file(s) were not identified",)
+    found = {e.path: e for e in listing.entries if e.path in wanted}
+    missing = sorted(wanted - found.keys())
+    if listing.truncated and missing:
+        try:
+            for path in list(missing):
+                entry = walker.entry(path)
+                if entry is not None:
+                    found[path] = entry
+                    missing.remove(path)
+        except (TreeLimit, GitHubError):
+            pass
+    if not listing.truncated or not missing:
+        return found, ()
+    return found, (
+        f"the {label} commit's tree is too large for GitHub to list in one request (truncated), and "
+        f"{len(missing):,} file(s) could not be looked up directory by directory: their modes are "
+        "unknown, so symlinks and submodules among them were not identified",
+    )
+
+
+def _maybe_mode_only(f: ChangedFile) -> bool:
+    """No content change reported: a mode change, or a binary file (the base tree tells)."""
+    return (f.status in (FileStatus.MODIFIED, FileStatus.TYPE_CHANGED) and f.patch is None
+            and f.additions == 0 and f.deletions == 0)
+
+
+def _kind_of(mode: str) -> FileKind:
+    if mode == SYMLINK_MODE:
+        return FileKind.SYMLINK
+    if mode == SUBMODULE_MODE:
+        return FileKind.SUBMODULE
+    return FileKind.REGULAR
+
+
+def apply_tree_modes(change: ChangeSet, head: Mapping[str, TreeEntry], base: Mapping[str, TreeEntry],
+                     notes: Sequence[str] = ()) -> ChangeSet:
+    """The change with kinds, modes, sizes and mode-only changes from the trees. Pure."""
+    files = []
+    for f in change.files:
+        update: dict[str, object] = {}
+        new = head.get(f.path)
+        if new is not None:
+            kind = _kind_of(new.mode)
+            update.update(new_mode=new.mode, kind=kind, size=new.size)
+            if kind is not FileKind.REGULAR:
+                update["binary"] = False
+        old = base.get(f.old_path or f.path)
+        if old is not None and f.status is not FileStatus.ADDED:
+            update["old_mode"] = old.mode
+            if new is not None and _maybe_mode_only(f) and old.sha == new.sha and old.mode != new.mode:
+                update.update(mode_only=True, binary=False)
+        files.append(f.model_copy(update=update) if update else f)
+    return change.model_copy(update={"files": tuple(files), "truncated": (*change.truncated, *notes)})
+
+
+# --------------------------------------------------------------------------------------------
+# Content
 
 
 class GitHubContent:
@@ -188,12 +347,84 @@ class GitHubContent:
         self._max_bytes = max_bytes
 
     def read(self, files: Sequence[ChangedFile]) -> dict[str, bytes]:
-        out: dict[str, bytes] = {}
-        for f in files:
-            if not f.head_blob or (f.size is not None and f.size > self._max_bytes):
-                continue
-            try:
-                out[f.path] = self._gh.read_blob(f.head_blob)
-            except GitHubError:
-                continue  # the pipeline reports it as "content could not be read"
-        return out
+        wanted = [f for f in files if f.head_blob and (f.size is None or f.size <= self._max_bytes)]
+        blobs = self._gh.read_blobs([f.head_blob for f in wanted if f.head_blob])
+        # A failed read is left out: the pipeline reports it as "content could not be read".
+        return {f.path: data for f in wanted if isinstance(data := blobs.get(f.head_blob or ""), bytes)}
+
+
+def semgrep_rule_files(gh: GitHubPort, base_sha: str, policy: Policy, dest: Path) -> tuple[str, ...]:
+    """The policy's extra semgrep rule files, read from the BASE commit into ``dest``, plus its
+    registry configs: what ``ScannerSettings.semgrep_configs`` takes (like the local CLI)."""
+    globs = policy.semgrep.rules
+    if not globs:
+        return tuple(policy.semgrep.registry)
+    matches = [e for e in base_tree_files(TreeWalker(gh, base_sha), globs, base_sha)
+               if glob_match(e.path, globs) and e.path.endswith((".yml", ".yaml"))]
+    if not matches:
+        raise PolicyError("policy", [f"semgrep.rules {globs} matched no .yml file at the base commit "
+                                     f"{base_sha[:12]}"])
+    if len(matches) > MAX_RULE_FILES:
+        raise PolicyError("policy", [f"semgrep.rules {globs} matched {len(matches)} files at the base commit; "
+                                     f"at most {MAX_RULE_FILES} are read (narrow the globs)"])
+    for e in matches:
+        if e.size is not None and e.size > MAX_RULE_FILE_BYTES:
+            raise PolicyError("policy", [f"semgrep rule file {e.path} is {e.size:,} bytes at the base commit; "
+                                         f"the limit is {MAX_RULE_FILE_BYTES:,}"])
+    blobs = gh.read_blobs([e.sha for e in matches])
+    configs: list[str] = []
+    for e in sorted(matches, key=lambda e: e.path):
+        data = blobs.get(e.sha)
+        if isinstance(data, GitHubError):
+            raise GitHubError(f"semgrep rule file {e.path} at the base commit could not be read: {data}",
+                              data.status)
+        if data is None or len(data) > MAX_RULE_FILE_BYTES:
+            raise PolicyError("policy", [f"semgrep rule file {e.path} is over {MAX_RULE_FILE_BYTES:,} bytes"])
+        target = dest / f"rules-{len(configs):03d}.yml"
+        target.write_bytes(data)
+        configs.append(str(target))
+    return (*configs, *policy.semgrep.registry)
+
+
+def base_tree_files(walker: TreeWalker, globs: Sequence[str], base_sha: str) -> list[TreeEntry]:
+    """Regular files of the base commit that the globs could match (symlinks are not followed).
+
+    A truncated recursive listing is completed from the globs' literal leading directories;
+    a glob that could match anywhere in such a tree is a configuration error, never a guess.
+    """
+    listing = walker.recursive()
+    entries = list(listing.entries)
+    try:
+        if listing.truncated:
+            entries = _listed_under(walker, globs, base_sha)
+    except TreeLimit as exc:
+        raise PolicyError("policy", [f"semgrep.rules: the base commit's tree is too deep to walk ({exc})"]) from exc
+    return [e for e in entries if e.type == "blob" and e.mode in ("100644", "100755")]
+
+
+def _listed_under(walker: TreeWalker, globs: Sequence[str], base_sha: str) -> list[TreeEntry]:
+    prefixes = {_literal_dir(g) for g in globs}
+    if "" in prefixes:
+        raise PolicyError("policy", [
+            f"the base commit {base_sha[:12]} has too many files for GitHub to list at once; start every "
+            f"semgrep.rules glob with a fixed directory (e.g. .semgrep/**/*.yml), not {globs}"])
+    entries: list[TreeEntry] = []
+    for prefix in sorted(prefixes):
+        sub = walker.recursive(prefix)
+        if sub.truncated:
+            raise PolicyError("policy", [f"the directory {prefix} of the base commit is too large for GitHub "
+                                         "to list; narrow the semgrep.rules globs"])
+        entries.extend(sub.entries)
+    return entries
+
+
+def _literal_dir(glob: str) -> str:
+    """The directory part of a glob before its first wildcard ('' if it may match anywhere)."""
+    if "/" not in glob.strip("/"):
+        return ""  # no slash: matches the basename in any directory
+    literal: list[str] = []
+    for part in glob.split("/")[:-1]:
+        if any(ch in part for ch in "*?[{"):
+            break
+        literal.append(part)
+    return "/".join(literal)

@@ -19,6 +19,7 @@ from govbot.checks.normalise import SourceLines, added_suppressions, normalise
 from govbot.checks.scan import Progress, ScannerSettings, materialise, run_scanners, safe_relpath
 from govbot.core.fingerprint import finding_fingerprint
 from govbot.core.models import (
+    Authorship,
     ChangedFile,
     ChangeSet,
     ChangeSummary,
@@ -36,6 +37,7 @@ from govbot.policy.engine import evaluate, facts_for
 from govbot.policy.globs import glob_match
 from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
+from govbot.router.redact import Redaction, Redactor
 from govbot.router.review import LLMEnvironment, ReviewRequest, review
 
 # Files that configure govbot or its scanners. A PR that edits them cannot change its own review:
@@ -168,7 +170,8 @@ def analyse(
         route, llm, llm_findings = outcome.route, outcome.llm, outcome.findings
     elif not policy.llm.enabled:
         llm = LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)")
-    all_findings = tuple(normalise([*findings, *llm_findings], files, source, scope))
+    all_findings = redact_texts(normalise([*findings, *llm_findings], files, source, scope))
+    authorship = redact_evidence(authorship)
 
     tools = tuple(r.run for r in results)
     facts = facts_for(change, all_findings, authorship, route, llm, tools, tuple(skipped))
@@ -198,6 +201,25 @@ def analyse(
         tools=tools,
         policy_source=policy_source,
     )
+
+
+def redact_texts(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Last line of defence: a message that quotes a secret (a user's semgrep rule interpolating
+    ``$VALUE``, a tool that prints the match) is redacted before any output is rendered."""
+    redactor = Redactor.default()
+    out: list[Finding] = []
+    for f in findings:
+        message = redactor.text(f.message, Redaction(), filename=f.path or "finding.txt")
+        out.append(f if message == f.message else f.model_copy(update={"message": message}))
+    return tuple(out)
+
+
+def redact_evidence(authorship: Authorship) -> Authorship:
+    redactor = Redactor.default()
+    signals = tuple(
+        s.model_copy(update={"evidence": redactor.text(s.evidence, Redaction())}) for s in authorship.signals
+    )
+    return authorship if signals == authorship.signals else authorship.model_copy(update={"signals": signals})
 
 
 def _symlink_findings(links: Sequence[ChangedFile], targets: dict[str, bytes]) -> list[Finding]:

@@ -16,6 +16,7 @@ from rich.text import Text
 from govbot.bot.render_text import (
     clean,
     display_order_key,
+    headline,
     location,
     plural,
     short_sha,
@@ -93,10 +94,8 @@ def _decision_panel(report: Report) -> Panel:
         lines.append(Text(f"• {r.action}: {clean(r.message, limit=400)} [{clean(r.rule)}]"))
     for n in d.notices:
         lines.append(Text(f"ℹ {clean(n, limit=400)}", style="blue"))
-    if d.labels_add or d.labels_remove:
-        add = ", ".join(clean(x) for x in d.labels_add) or "-"
-        rem = ", ".join(clean(x) for x in d.labels_remove) or "-"
-        lines.append(Text(f"labels: +{add}  -{rem}", style="dim"))
+    if d.labels_add:
+        lines.append(Text("labels: " + ", ".join(clean(x) for x in d.labels_add), style="dim"))
     return Panel(Group(*lines), title="govbot", border_style=colour)
 
 
@@ -130,7 +129,7 @@ def _findings(report: Report) -> RenderableType:
             Text(f.severity.value, style=_SEVERITY_STYLE[f.severity]),
             Text(clean(location(f), limit=200) if f.path else "PR"),
             Text(clean(f.rule_id, limit=120)),
-            Text(clean(f.message, limit=500)),
+            Text(headline(f.message)),
             "in" if f.in_diff else "out",
         )
     if len(findings) > len(shown):

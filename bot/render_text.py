@@ -73,6 +73,15 @@ def clean(text: str, *, limit: int | None = None) -> str:
     return text
 
 
+def headline(text: str, *, limit: int = 160) -> str:
+    """The first sentence of a message, cleaned: what fits in a table cell."""
+    text = clean(text)
+    match = re.search(r"(?<=[.!?])\s+(?=[A-Z`(])", text)
+    if match and match.start() >= 20:
+        text = text[: match.start()]
+    return clean(text, limit=limit)
+
+
 def clean_multiline(text: str) -> str:
     """Plain text that may keep its line breaks (for the terminal): controls removed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -37,6 +37,9 @@ class ScannerSettings:
     tool_timeout_s: float = 300.0
     semgrep_rule_timeout_s: int = 10
     semgrep_max_memory_mb: int = 2048
+    # semgrep, bandit and detect-secrets run side by side: semgrep gets one core, the two Python
+    # scanners share the rest (benchmarks/scan_bench.py measured --jobs=1 fastest on 2 cores).
+    semgrep_jobs: int = 1
     python_tool_memory_mb: int = 4096
     max_file_bytes: int = 1_000_000
     semgrep_configs: tuple[str, ...] = ()  # extra config files/dirs (already on local disk)
@@ -184,6 +187,7 @@ def _semgrep(root: Path, paths: Sequence[str], s: ScannerSettings, progress: Pro
         rule_timeout_s=s.semgrep_rule_timeout_s,
         max_memory_mb=s.semgrep_max_memory_mb,
         max_target_bytes=s.max_file_bytes,
+        jobs=s.semgrep_jobs,
     )
     # semgrep exits 0 (no findings) or 1 (findings); 2+ are errors.
     return _execute("semgrep", argv, root, len(paths), s, semgrep.parse, ok_codes=(0, 1), version=version,

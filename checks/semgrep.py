@@ -40,7 +40,7 @@ def build_argv(
     rule_timeout_s: int,
     max_memory_mb: int,
     max_target_bytes: int,
-    jobs: int = 2,
+    jobs: int = 1,
 ) -> list[str]:
     argv = [
         binary,

@@ -8,6 +8,7 @@ the same order, which ``merge_raw_and_patch`` checks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from unidiff.errors import UnidiffParseError
@@ -17,6 +18,7 @@ from govbot.core.errors import GitError
 from govbot.core.models import ChangedFile, FileKind, FileStatus, Hunk
 
 _NULL_SHA = "0" * 40
+_FILE_HEADER = re.compile(r"^diff --git ", re.MULTILINE)
 _STATUS = {
     "A": FileStatus.ADDED,
     "M": FileStatus.MODIFIED,
@@ -86,29 +88,48 @@ def _decode_path(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def split_patch(patch_text: str) -> list[str]:
+    """One section per file. Content lines always start with ' ', '+', '-' or '\\', so a line that
+    starts with ``diff --git`` is always a file header."""
+    starts = [m.start() for m in _FILE_HEADER.finditer(patch_text)]
+    if not starts:
+        return []
+    return [patch_text[a:b] for a, b in zip(starts, [*starts[1:], len(patch_text)], strict=True)]
+
+
 def merge_raw_and_patch(entries: list[RawEntry], patch_text: str) -> list[ChangedFile]:
-    """Combine raw entries with the hunks of ``git diff -U0`` for the same two trees."""
-    try:
-        patch = PatchSet(patch_text)
-    except UnidiffParseError as exc:
-        raise GitError(f"could not parse git's patch output: {exc}") from exc
+    """Combine raw entries with the hunks of ``git diff`` for the same two trees.
+
+    Each file's section is parsed on its own, so memory stays bounded by the largest file rather
+    than the whole change (unidiff keeps an object per line).
+    """
+    sections = split_patch(patch_text)
     # A type change (file <-> symlink) is one --raw entry but two patches: deletion, then addition.
     expected = sum(2 if e.status is FileStatus.TYPE_CHANGED else 1 for e in entries)
-    if len(patch) != expected:
-        raise GitError(
-            f"git's patch lists {len(patch)} files but --raw lists {expected}; refusing to guess"
-        )
+    if len(sections) != expected:
+        raise GitError(f"git's patch lists {len(sections)} files but --raw lists {expected}; refusing to guess")
     files: list[ChangedFile] = []
-    it = iter(patch)
+    it = iter(sections)
     for entry in entries:
-        pf = next(it)
+        section = next(it)
         if entry.status is FileStatus.TYPE_CHANGED:
-            pf = next(it)
-        files.append(_changed_file(entry, pf))
+            section = next(it)
+        files.append(_changed_file(entry, _parse_one(section), section))
     return files
 
 
-def _changed_file(entry: RawEntry, pf: PatchedFile) -> ChangedFile:
+def _parse_one(section: str) -> PatchedFile:
+    try:
+        patch = PatchSet(section)
+    except UnidiffParseError as exc:
+        raise GitError(f"could not parse git's patch output: {exc}") from exc
+    if len(patch) != 1:
+        raise GitError(f"expected one file in a patch section, found {len(patch)}")
+    file: PatchedFile = patch[0]
+    return file
+
+
+def _changed_file(entry: RawEntry, pf: PatchedFile, section: str) -> ChangedFile:
     deleted = entry.status is FileStatus.DELETED
     mode = entry.old_mode if deleted else entry.new_mode
     hunks = tuple(
@@ -142,7 +163,7 @@ def _changed_file(entry: RawEntry, pf: PatchedFile) -> ChangedFile:
         additions=pf.added,
         deletions=pf.removed,
         head_blob=None if entry.new_sha == _NULL_SHA else entry.new_sha,
-        patch=str(pf),
+        patch=section,
     )
 
 

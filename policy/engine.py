@@ -165,6 +165,7 @@ def finding_matches(m: Match, f: Finding) -> bool:
         m.tool is None or f.tool in m.tool,
         m.rule_id is None or _rule_id_matches(f.rule_id, m.rule_id),
         m.severity is None or f.severity.at_least(m.severity),
+        m.max_severity is None or m.max_severity.at_least(f.severity),
         m.cwe is None or bool(set(m.cwe) & set(f.cwe)),
         m.paths is None or glob_match(f.path, m.paths),
         m.exclude_paths is None or not glob_match(f.path, m.exclude_paths),

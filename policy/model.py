@@ -49,6 +49,7 @@ class Match(Strict):
     tool: list[Literal["semgrep", "bandit", "secrets", "llm", "authorship", "govbot"]] | None = None
     rule_id: list[Glob] | None = Field(default=None, description="globs over namespaced rule ids")
     severity: Severity | None = Field(default=None, description="minimum severity")
+    max_severity: Severity | None = Field(default=None, description="maximum severity")
     cwe: list[Annotated[str, Field(pattern=r"^CWE-[0-9]{1,5}$")]] | None = None
     paths: list[Glob] | None = None
     exclude_paths: list[Glob] | None = None
@@ -71,8 +72,8 @@ class Match(Strict):
     def finding_level(self) -> bool:
         return any(
             v is not None
-            for v in (self.tool, self.rule_id, self.severity, self.cwe, self.paths, self.exclude_paths,
-                      self.in_diff)
+            for v in (self.tool, self.rule_id, self.severity, self.max_severity, self.cwe, self.paths,
+                      self.exclude_paths, self.in_diff)
         )
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ The patterns are data (``router/data/routing.yml``); this module compiles them o
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -25,6 +26,9 @@ _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 _LITERAL_WORDS = frozenset({"True", "False", "None", "true", "false", "null", "nil", "undefined"})
 _ESCAPE = re.compile(r"\\.")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+_GLOB_SPECIAL = frozenset("[]{}\\")
+_GLOB_SPLIT = re.compile(r"[*?/]+")
+DEFAULT_SCAN_LIMIT_CHARS = 131_072
 
 _COMMENT_PREFIXES = {
     "hash": ("#",),
@@ -36,18 +40,69 @@ _COMMENT_PREFIXES = {
 
 
 @dataclass(frozen=True)
+class GlobSet:
+    """Path globs with ``govbot.policy.globs`` semantics behind an exact prefilter: a glob can only
+    match a path that contains its longest literal piece, so most paths run no glob regex at all."""
+
+    patterns: tuple[str, ...]
+    by_literal: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @classmethod
+    def of(cls, patterns: Iterable[str]) -> GlobSet:
+        pats = tuple(str(p) for p in patterns)
+        groups: dict[str, list[str]] = {}
+        for p in pats:
+            groups.setdefault(glob_literal(p), []).append(p)
+        return cls(pats, tuple((lit, tuple(ps)) for lit, ps in groups.items()))
+
+    def match(self, path: str) -> bool:
+        return any(lit in path and glob_match(path, ps) for lit, ps in self.by_literal)
+
+    def match_any(self, paths: tuple[str, ...]) -> bool:
+        return any(self.match(p) for p in paths)
+
+
+def glob_literal(pattern: str) -> str:
+    """The longest piece of a glob that every matching path contains verbatim ("" if unsure).
+
+    Wildcards and ``/`` (which may match several slashes) split the pieces; classes, braces and
+    escapes make a pattern too clever for this, so it gets no prefilter."""
+    if any(c in _GLOB_SPECIAL for c in pattern):
+        return ""
+    return max(_GLOB_SPLIT.split(pattern), key=len)
+
+
+@dataclass(frozen=True)
+class PathTokenRules:
+    """The ``security_path_tokens`` categories as one anchored alternation: the named group that
+    matches a token is the first category, in file order, whose pattern matches it whole."""
+
+    names: tuple[str, ...]
+    regex: re.Pattern[str]
+
+    def first(self, tokens: Iterable[str]) -> str | None:
+        best = len(self.names)
+        for t in tokens:
+            m = self.regex.match(t)
+            if m and m.lastgroup is not None:
+                best = min(best, int(m.lastgroup[1:]))
+        return self.names[best] if best < len(self.names) else None
+
+
+@dataclass(frozen=True)
 class RoutingRules:
-    path_tokens: tuple[tuple[str, re.Pattern[str]], ...]
+    path_tokens: PathTokenRules
     code: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...]  # category, regex, trigger words
-    ci_cd: tuple[str, ...]
-    docker_iac: tuple[str, ...]
-    manifests: tuple[str, ...]
-    install_scripts: tuple[str, ...]
-    agent_instructions: tuple[str, ...]
-    lock_files: tuple[str, ...]
-    docs: tuple[str, ...]
+    ci_cd: GlobSet
+    docker_iac: GlobSet
+    manifests: GlobSet
+    install_scripts: GlobSet
+    agent_instructions: GlobSet
+    lock_files: GlobSet
+    docs: GlobSet
     version_line: re.Pattern[str]
     comment_style: dict[str, tuple[str, ...]]  # extension -> comment prefixes
+    scan_limit_chars: int = DEFAULT_SCAN_LIMIT_CHARS  # diff characters examined per PR (see classify_files)
 
 
 @dataclass(frozen=True)
@@ -55,18 +110,23 @@ class FileClass:
     path: str
     risk: tuple[str, ...] = ()  # reasons this file is security-sensitive
     lint: str | None = None  # docs | comments | whitespace | rename | lock file | version bump
-    changed: int = 0  # added + removed lines
+    changed: int = 0  # added + removed lines; for an unexamined file, its diff's line count (more)
+    unexamined: bool = False  # beyond the PR's scan bound: only its path was classified
 
     @property
     def is_risk(self) -> bool:
-        return bool(self.risk)
+        """Security-sensitive, or code whose content the router did not examine (never assumed safe)."""
+        return bool(self.risk) or (self.unexamined and self.lint is None)
 
 
 def parse_rules(data: dict[str, Any]) -> RoutingRules:
     try:
-        path_tokens = tuple(
-            (name, re.compile(rf"^{pattern}$", re.IGNORECASE))
-            for name, pattern in data["security_path_tokens"].items()
+        tokens = data["security_path_tokens"]
+        path_tokens = PathTokenRules(
+            names=tuple(str(n) for n in tokens),
+            regex=re.compile(
+                "^(?:" + "|".join(f"(?P<g{i}>{p})" for i, p in enumerate(tokens.values())) + ")$", re.IGNORECASE
+            ),
         )
         code = tuple(
             (str(name), re.compile(str(p)), trigger_words(str(p))) for name, p in data["security_code"].items()
@@ -74,20 +134,24 @@ def parse_rules(data: dict[str, Any]) -> RoutingRules:
         comment_style = {
             ext: _COMMENT_PREFIXES[style] for style, exts in data["comments"].items() for ext in exts
         }
+        limit = int(data.get("scan_limit_chars", DEFAULT_SCAN_LIMIT_CHARS))
+        if limit < 0:
+            raise ConfigError(f"invalid routing rules: scan_limit_chars must be >= 0, got {limit}")
         return RoutingRules(
             path_tokens=path_tokens,
             code=code,
-            ci_cd=tuple(data["ci_cd"]),
-            docker_iac=tuple(data["docker_iac"]),
-            manifests=tuple(data["manifests"]),
-            install_scripts=tuple(data["install_scripts"]),
-            agent_instructions=tuple(data["agent_instructions"]),
-            lock_files=tuple(data["lock_files"]),
-            docs=tuple(data["docs"]),
+            ci_cd=GlobSet.of(data["ci_cd"]),
+            docker_iac=GlobSet.of(data["docker_iac"]),
+            manifests=GlobSet.of(data["manifests"]),
+            install_scripts=GlobSet.of(data["install_scripts"]),
+            agent_instructions=GlobSet.of(data["agent_instructions"]),
+            lock_files=GlobSet.of(data["lock_files"]),
+            docs=GlobSet.of(data["docs"]),
             version_line=re.compile(data["version_line"]),
             comment_style=comment_style,
+            scan_limit_chars=limit,
         )
-    except (KeyError, TypeError, re.error) as exc:
+    except (KeyError, TypeError, ValueError, re.error) as exc:
         raise ConfigError(f"invalid routing rules: {exc}") from exc
 
 
@@ -146,6 +210,28 @@ def _is_identifier_rename(removed: list[str], added: list[str]) -> bool:
     return bool(mapping)
 
 
+def classify_files(
+    files: Sequence[tuple[str, str, str | None, bool]], rules: RoutingRules
+) -> tuple[FileClass, ...]:
+    """Classify a PR's files, given as ``(path, patch, old_path, binary)``, in order.
+
+    The content rules read at most ``rules.scan_limit_chars`` characters of diff per PR: a file
+    whose diff does not fit in what is left is classified by its path only and marked
+    ``unexamined``. That can only add scrutiny: an unexamined file that is not lint-level by its
+    path counts as security-sensitive (see ``FileClass.is_risk``), and its line count is its
+    diff's, which is never lower than the lines it changes.
+    """
+    left = rules.scan_limit_chars
+    out = []
+    for path, patch, old_path, binary in files:
+        if len(patch) <= left:
+            left -= len(patch)
+            out.append(classify_file(path, patch, rules, old_path=old_path, binary=binary))
+        else:
+            out.append(classify_path(path, patch, rules, old_path=old_path, binary=binary))
+    return tuple(out)
+
+
 def classify_file(
     path: str, patch: str, rules: RoutingRules, *, old_path: str | None = None, binary: bool = False
 ) -> FileClass:
@@ -153,32 +239,90 @@ def classify_file(
     removed, added = changed_lines(patch)
     changed = len(removed) + len(added)
     paths = (path,) if not old_path or old_path == path else (path, old_path)
-    risk = _risk(paths, removed, added, rules)
+    kind = _path_kind(paths, rules)
+    risk = _risk(paths, kind, removed, added, rules)
     if risk:
         return FileClass(path=path, risk=risk, changed=changed)
-    return FileClass(path=path, lint=_lint(path, removed, added, rules, binary=binary, renamed=len(paths) > 1),
-                     changed=changed)
+    return FileClass(path=path, lint=_lint(path, kind, removed, added, rules, binary=binary,
+                                           renamed=len(paths) > 1), changed=changed)
 
 
-def _risk(paths: tuple[str, ...], removed: list[str], added: list[str], rules: RoutingRules) -> tuple[str, ...]:
+def classify_path(
+    path: str, patch: str, rules: RoutingRules, *, old_path: str | None = None, binary: bool = False
+) -> FileClass:
+    """Classify a file by its path(s) only, without reading its diff (beyond the scan bound)."""
+    paths = (path,) if not old_path or old_path == path else (path, old_path)
+    kind = _path_kind(paths, rules)
+    lines = patch.count("\n") + 1
+    if kind.agent:
+        return FileClass(path=path, risk=(f"agent instruction file {path}",), changed=lines, unexamined=True)
+    risk = () if kind.docs_or_lock and not kind.manifest else _path_risk(paths, kind, rules)
+    lint = None if risk or binary else ("lock file" if kind.lock else "docs" if kind.docs else None)
+    return FileClass(path=path, risk=risk, lint=lint, changed=lines, unexamined=True)
+
+
+@dataclass(frozen=True)
+class _PathKind:
+    """Every glob category of a file, computed once from its path(s)."""
+
+    agent: bool
+    manifest: bool
+    docs: bool  # the new path
+    lock: bool  # the new path
+    docs_or_lock: bool  # any of the paths
+    ci_cd: bool
+    docker_iac: bool
+    install: bool
+
+
+def _path_kind(paths: tuple[str, ...], rules: RoutingRules) -> _PathKind:
+    docs = rules.docs.match(paths[0])
+    lock = rules.lock_files.match(paths[0])
+    rest = paths[1:]
+    return _PathKind(
+        agent=rules.agent_instructions.match_any(paths),
+        manifest=rules.manifests.match_any(paths),
+        docs=docs,
+        lock=lock,
+        docs_or_lock=docs or lock or rules.docs.match_any(rest) or rules.lock_files.match_any(rest),
+        ci_cd=rules.ci_cd.match_any(paths),
+        docker_iac=rules.docker_iac.match_any(paths),
+        install=rules.install_scripts.match_any(paths),
+    )
+
+
+def _path_risk(paths: tuple[str, ...], kind: _PathKind, rules: RoutingRules) -> tuple[str, ...]:
+    """The risk reasons that need no content (the manifest and code rules do)."""
+    path = paths[0]
+    reasons = [f"{label} {path}" for label, hit in (("CI/CD workflow", kind.ci_cd),
+                                                   ("Dockerfile or IaC", kind.docker_iac),
+                                                   ("install or build script", kind.install)) if hit]
+    if kind.manifest:
+        reasons.append(f"dependency manifest {path}")
+    name = rules.path_tokens.first({t for p in paths for t in path_tokens(p)})
+    if name:
+        reasons.append(f"security-relevant path {path} ({name})")
+    return tuple(reasons)
+
+
+def _risk(
+    paths: tuple[str, ...], kind: _PathKind, removed: list[str], added: list[str], rules: RoutingRules
+) -> tuple[str, ...]:
     reasons: list[str] = []
     path = paths[0]
-    if any(glob_match(p, rules.agent_instructions) for p in paths):
+    if kind.agent:
         return (f"agent instruction file {path}",)
-    manifest = any(glob_match(p, rules.manifests) for p in paths)
-    if not manifest and any(glob_match(p, rules.docs) or glob_match(p, rules.lock_files) for p in paths):
+    if not kind.manifest and kind.docs_or_lock:
         return ()
-    for label, globs in (("CI/CD workflow", rules.ci_cd), ("Dockerfile or IaC", rules.docker_iac),
-                         ("install or build script", rules.install_scripts)):
-        if any(glob_match(p, globs) for p in paths):
+    for label, hit in (("CI/CD workflow", kind.ci_cd), ("Dockerfile or IaC", kind.docker_iac),
+                       ("install or build script", kind.install)):
+        if hit:
             reasons.append(f"{label} {path}")
-    if manifest and not _version_bump(removed, added, rules):
+    if kind.manifest and not _version_bump(removed, added, rules):
         reasons.append(f"dependency manifest {path}")
-    tokens = {t for p in paths for t in path_tokens(p)}
-    for name, pattern in rules.path_tokens:
-        if any(pattern.match(t) for t in tokens):
-            reasons.append(f"security-relevant path {path} ({name})")
-            break
+    name = rules.path_tokens.first({t for p in paths for t in path_tokens(p)})
+    if name:
+        reasons.append(f"security-relevant path {path} ({name})")
     code = _code_categories(path, removed + added, rules)
     if code:
         reasons.append(f"security-relevant code in {path} ({', '.join(code)})")
@@ -208,13 +352,14 @@ def _version_bump(removed: list[str], added: list[str], rules: RoutingRules) -> 
 
 
 def _lint(
-    path: str, removed: list[str], added: list[str], rules: RoutingRules, *, binary: bool, renamed: bool
+    path: str, kind: _PathKind, removed: list[str], added: list[str], rules: RoutingRules, *, binary: bool,
+    renamed: bool,
 ) -> str | None:
     if binary:
         return None
-    if glob_match(path, rules.lock_files):
+    if kind.lock:
         return "lock file"
-    if glob_match(path, rules.docs):
+    if kind.docs:
         return "docs"
     if not removed and not added:
         return "rename" if renamed else None

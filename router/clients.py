@@ -1,4 +1,7 @@
-"""SDK adapters: the only module that imports ``openai`` and ``anthropic``.
+"""The SDK-neutral side of model calls: the client protocol and typed call errors.
+
+The adapters themselves live in ``router/sdk.py``, the only module that imports ``openai`` and
+``anthropic`` (imported lazily: the SDKs take ~2 s to load, paid only when a model is called).
 
 Each adapter turns a ``Prompt`` into text plus token usage, and every SDK failure into a typed
 ``CallError`` whose ``kind`` drives retry and fallback. The SDKs' own retries are switched off
@@ -10,15 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import anthropic
-import openai
+from typing import Protocol
 
 from govbot.prompts.render import Prompt
-from govbot.prompts.schema import InvalidOutput, output_schema
-from govbot.router.catalogue import ModelSpec, Usage
-from govbot.router.env import LLMEnvironment
+from govbot.prompts.schema import InvalidOutput
+from govbot.router.catalogue import Usage
 
 RETRYABLE = frozenset({"rate_limited", "overloaded", "server_error", "connection"})
 
@@ -93,116 +92,3 @@ def _status_error(status: int, headers: Mapping[str, str] | None, message: str) 
 
 def _short(exc: Exception) -> str:
     return type(exc).__name__
-
-
-class OpenAIChat:
-    """OpenAI and OpenAI-compatible endpoints (vLLM, Ollama, gateways) through the ``openai`` SDK."""
-
-    def __init__(self, spec: ModelSpec, api_key: str | None, timeout_s: float) -> None:
-        self._spec = spec
-        self._client = openai.OpenAI(
-            api_key=api_key or "not-needed",  # local OpenAI-compatible servers often take no key
-            base_url=spec.base_url,
-            timeout=timeout_s,
-            max_retries=0,
-        )
-
-    def _format(self) -> dict[str, Any]:
-        if self._spec.json_mode == "schema":
-            return {"type": "json_schema",
-                    "json_schema": {"name": "govbot_review", "schema": output_schema(), "strict": False}}
-        if self._spec.json_mode == "object":
-            return {"type": "json_object"}
-        return {}
-
-    def complete(self, prompt: Prompt, *, max_output_tokens: int) -> Completion:
-        extra: dict[str, Any] = {}
-        fmt = self._format()
-        if fmt:
-            extra["response_format"] = fmt
-        if self._spec.kind == "openai":
-            extra["max_completion_tokens"] = max_output_tokens
-        else:
-            extra["max_tokens"] = max_output_tokens
-        try:
-            resp = self._client.chat.completions.create(
-                model=self._spec.model,
-                messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
-                **extra,
-            )
-        except openai.APITimeoutError as exc:
-            raise CallError("timeout", "request timed out") from exc
-        except openai.APIConnectionError as exc:
-            raise CallError("connection", f"connection failed ({_short(exc)})") from exc
-        except openai.APIStatusError as exc:
-            raise _status_error(exc.status_code, exc.response.headers, exc.message) from exc
-        except openai.OpenAIError as exc:
-            raise CallError("error", f"unusable response ({_short(exc)})") from exc
-        usage = Usage()
-        if resp.usage is not None:
-            details = resp.usage.prompt_tokens_details
-            cached = (details.cached_tokens or 0) if details is not None else 0
-            usage = Usage(
-                input_tokens=max(resp.usage.prompt_tokens - cached, 0),
-                cached_input_tokens=cached,
-                output_tokens=resp.usage.completion_tokens,
-            )
-        if not resp.choices:
-            raise OutputError("reply has no choices", usage)
-        choice = resp.choices[0]
-        if choice.finish_reason == "length":
-            raise OutputError("reply was cut off at the output token limit", usage)
-        text = choice.message.content
-        if not text:
-            raise OutputError("reply has no text (refusal or empty)", usage)
-        return Completion(text=text, usage=usage)
-
-    def close(self) -> None:
-        self._client.close()
-
-
-class AnthropicChat:
-    def __init__(self, spec: ModelSpec, api_key: str | None, timeout_s: float) -> None:
-        self._spec = spec
-        self._client = anthropic.Anthropic(
-            api_key=api_key, base_url=spec.base_url, timeout=timeout_s, max_retries=0
-        )
-
-    def complete(self, prompt: Prompt, *, max_output_tokens: int) -> Completion:
-        try:
-            resp = self._client.messages.create(
-                model=self._spec.model,
-                max_tokens=max_output_tokens,
-                system=prompt.system,
-                messages=[{"role": "user", "content": prompt.user}],
-            )
-        except anthropic.APITimeoutError as exc:
-            raise CallError("timeout", "request timed out") from exc
-        except anthropic.APIConnectionError as exc:
-            raise CallError("connection", f"connection failed ({_short(exc)})") from exc
-        except anthropic.APIStatusError as exc:
-            raise _status_error(exc.status_code, exc.response.headers, exc.message) from exc
-        except anthropic.AnthropicError as exc:
-            raise CallError("error", f"unusable response ({_short(exc)})") from exc
-        u = resp.usage
-        usage = Usage(
-            input_tokens=u.input_tokens + (u.cache_creation_input_tokens or 0),
-            cached_input_tokens=u.cache_read_input_tokens or 0,
-            output_tokens=u.output_tokens,
-        )
-        if resp.stop_reason == "max_tokens":
-            raise OutputError("reply was cut off at the output token limit", usage)
-        text = "".join(getattr(block, "text", "") for block in resp.content if block.type == "text")
-        if not text:
-            raise OutputError("reply has no text", usage)
-        return Completion(text=text, usage=usage)
-
-    def close(self) -> None:
-        self._client.close()
-
-
-def make_client(spec: ModelSpec, env: LLMEnvironment, timeout_s: float) -> ChatClient:
-    key = env.value(spec.api_key_env) if spec.api_key_env else None
-    if spec.kind == "anthropic":
-        return AnthropicChat(spec, key, timeout_s)
-    return OpenAIChat(spec, key, timeout_s)

@@ -25,7 +25,7 @@ from govbot.policy.globs import glob_match
 from govbot.policy.llm_config import LLMConfig
 from govbot.router.catalogue import ModelSet, ModelSpec, max_cost_usd
 from govbot.router.chunk import FilePatch, estimate_tokens, make_chunks
-from govbot.router.classify import FileClass, RoutingRules, classify_file, default_rules
+from govbot.router.classify import FileClass, RoutingRules, classify_files, default_rules
 
 SCANNER_TOOLS = frozenset({"semgrep", "bandit", "secrets"})
 PROMPT_OVERHEAD_TOKENS = 1_800  # system prompt, schema and framing per request
@@ -83,9 +83,7 @@ def plan(
     rules = rules or default_rules()
     patches = patches or {}
     texts = {f.path: patches.get(f.path, f.patch or "") for f in change.files}
-    classes = tuple(
-        classify_file(f.path, texts[f.path], rules, old_path=f.old_path, binary=f.binary) for f in change.files
-    )
+    classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], rules)
     reasons: list[str] = []
     if not config.enabled:
         return Route(tier=Tier.NONE, reasons=("LLM review disabled by policy (llm.enabled: false)",),
@@ -93,7 +91,7 @@ def plan(
     if not change.files:
         return Route(tier=Tier.NONE, reasons=("no changed files",), skip_reason="no changed files")
 
-    risk = _risk_reasons(classes, findings, authorship)
+    risk = _risk_reasons(classes, findings, authorship, rules.scan_limit_chars)
     lint = not risk and all(c.lint for c in classes)
     if risk:
         tier = Tier.PRO
@@ -120,7 +118,9 @@ def plan(
                    pr_text=pr_text)
 
 
-def _risk_reasons(classes: Sequence[FileClass], findings: Sequence[Finding], authorship: Authorship) -> list[str]:
+def _risk_reasons(
+    classes: Sequence[FileClass], findings: Sequence[Finding], authorship: Authorship, scan_limit: int
+) -> list[str]:
     reasons: list[str] = []
     scanner = [
         f for f in findings
@@ -134,6 +134,10 @@ def _risk_reasons(classes: Sequence[FileClass], findings: Sequence[Finding], aut
         reasons.append(f"{len(scanner) - len(secrets)} scanner finding(s) in the diff ({', '.join(tools)})")
     for c in classes:
         reasons.extend(c.risk)
+    unread = sum(1 for c in classes if c.unexamined and c.lint is None)
+    if unread:
+        reasons.append(f"{unread} file(s) beyond the router's scan bound ({scan_limit} diff characters per PR): "
+                       "content not examined, treated as security-sensitive")
     if reasons and authorship.ai_generated is AIVerdict.YES:
         agents = f" ({', '.join(authorship.agents)})" if authorship.agents else ""
         reasons.append(f"AI-authored change{agents} touches security-sensitive code")
@@ -145,7 +149,8 @@ def _difficulty(change: ChangeSet, classes: Sequence[FileClass], config: LLMConf
     files = len(change.files)
     dirs = len({posixpath.dirname(f.path) for f in change.files})
     d = config.difficulty
-    size = f"{lines} changed lines, {files} file(s), {dirs} director{'y' if dirs == 1 else 'ies'}"
+    bound = "at most " if any(c.unexamined for c in classes) else ""
+    size = f"{bound}{lines} changed lines, {files} file(s), {dirs} director{'y' if dirs == 1 else 'ies'}"
     if lines <= d.mini_max_lines and files <= d.mini_max_files and dirs <= d.mini_max_dirs:
         return Tier.MINI, f"small ordinary change ({size})"
     return Tier.STANDARD, f"ordinary change beyond mini's limits ({size})"

@@ -77,7 +77,7 @@ class Seams:
 
 def _sdk_client_factory(spec: ModelSpec, env: LLMEnvironment, timeout_s: float) -> ChatClient:
     # The SDKs take ~2 s to import: pay for them only when a model is actually called.
-    from govbot.router.clients import make_client
+    from govbot.router.sdk import make_client
 
     return make_client(spec, env, timeout_s)
 

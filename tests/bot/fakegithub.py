@@ -8,6 +8,12 @@ request, paginates with ``Link`` headers, sends rate-limit headers, and injects 
 * ``Fault(..., status=502)``: a gateway error, nothing applied;
 * ``Fault(..., status=502, apply=True)``: the request IS applied, then answered with 502.
 
+``latency_s`` delays every answer (outside the state lock, so concurrent requests overlap as on
+the real API). Git trees (``GET /git/trees/{sha}``, commit or tree ids, ``recursive=1``) are
+derived from the base commit's ``contents`` and the pull request's head files, with the modes
+given in ``FakeFile.mode`` / ``modes``; ``tree_truncate_at`` cuts recursive listings short and
+marks them ``truncated``, as GitHub does for huge trees.
+
 Tests drive govbot's real entry point against it, then assert on ``requests`` and the state.
 """
 
@@ -19,6 +25,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +80,7 @@ class FakeFile:
     additions: int = 0
     deletions: int = 0
     previous_filename: str | None = None
+    mode: str = "100644"  # 100755, 120000 (symlink: content is the target), 160000 (content: commit id)
 
 
 @dataclass
@@ -109,17 +117,65 @@ def blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
+@dataclass(frozen=True)
+class TreeItem:
+    path: str  # relative to the tree it is listed in
+    mode: str
+    type: str  # blob | tree | commit
+    sha: str
+    size: int | None
+
+
+def _tree_sha(items: list[TreeItem]) -> str:
+    raw = "\n".join(f"{i.mode} {i.type} {i.sha}\t{i.path}" for i in items).encode()
+    return hashlib.sha1(b"tree\0" + raw, usedforsecurity=False).hexdigest()
+
+
+def build_trees(files: dict[str, tuple[str, bytes]]) -> tuple[str, dict[str, list[TreeItem]]]:
+    """Root tree id and every tree object (id -> direct children) of a flat {path: (mode, data)}."""
+    children: dict[str, dict[str, tuple[str, bytes] | None]] = {"": {}}
+    for path, entry in files.items():
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            parent, name = "/".join(parts[: depth - 1]), parts[depth - 1]
+            children.setdefault(parent, {})[name] = None
+            children.setdefault("/".join(parts[:depth]), {})
+        children.setdefault("/".join(parts[:-1]), {})[parts[-1]] = entry
+    trees: dict[str, list[TreeItem]] = {}
+
+    def make(directory: str) -> str:
+        items = []
+        for name, entry in sorted(children[directory].items()):
+            full = f"{directory}/{name}" if directory else name
+            if entry is None:
+                items.append(TreeItem(name, "040000", "tree", make(full), None))
+            elif entry[0] == "160000":
+                items.append(TreeItem(name, "160000", "commit", entry[1].decode(), None))
+            else:
+                items.append(TreeItem(name, entry[0], "blob", blob_sha(entry[1]), len(entry[1])))
+        sha = _tree_sha(items)
+        trees[sha] = items
+        return sha
+
+    return make(""), trees
+
+
 class FakeGitHub:
     """The server. Use as a context manager; ``url`` is the API base (like GITHUB_API_URL)."""
 
-    def __init__(self, *, prefix: str = "") -> None:
+    def __init__(self, *, prefix: str = "", latency_s: float = 0.0) -> None:
         self.prefix = prefix  # e.g. "/api/v3" to look like GitHub Enterprise Server
+        self.latency_s = latency_s  # added to every answer, like the round trip to api.github.com
         self.lock = threading.RLock()
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
         self.pulls: dict[int, FakePull] = {}
         self.blobs: dict[str, bytes] = {}
         self.contents: dict[tuple[str, str], bytes] = {}  # (ref, path) -> bytes
+        self.modes: dict[tuple[str, str], str] = {}  # (ref, path) -> mode, for base-side entries
+        self.tree_truncate_at: int | None = None  # recursive listings longer than this are cut
+        self.max_concurrent = 0  # the most requests the server was handling at once
+        self._in_flight = 0
         self.comments: dict[int, dict[str, Json]] = {}
         self.repo_labels: dict[str, dict[str, Json]] = {}
         self.check_runs: dict[int, dict[str, Json]] = {}
@@ -195,6 +251,18 @@ class FakeGitHub:
 
     # -- request handling (called from the server threads) --------------------------------
 
+    def serve(self, method: str, raw_path: str, body: Json) -> tuple[int, dict[str, str], Json]:
+        with self.lock:
+            self._in_flight += 1
+            self.max_concurrent = max(self.max_concurrent, self._in_flight)
+        try:
+            if self.latency_s:
+                time.sleep(self.latency_s)
+            return self.handle(method, raw_path, body)
+        finally:
+            with self.lock:
+                self._in_flight -= 1
+
     def handle(self, method: str, raw_path: str, body: Json) -> tuple[int, dict[str, str], Json]:
         split = urlsplit(raw_path)
         path = unquote(split.path)
@@ -251,6 +319,7 @@ class FakeGitHub:
             ("GET", r"/pulls/(\d+)/commits", lambda m, q, b: self._pull_commits(int(m[1]), q)),
             ("GET", r"/pulls/(\d+)/reviews", lambda m, q, b: self._reviews(int(m[1]), q)),
             ("GET", r"/git/blobs/([0-9a-f]{40})", lambda m, q, b: self._blob(m[1])),
+            ("GET", r"/git/trees/([0-9a-f]{40})", lambda m, q, b: self._tree(m[1], q)),
             ("GET", r"/contents/(.+)", lambda m, q, b: self._content(m[1], q)),
             ("GET", r"/issues/(\d+)/comments", lambda m, q, b: self._list_comments(int(m[1]), q)),
             ("POST", r"/issues/(\d+)/comments", lambda m, q, b: self._create_comment(int(m[1]), b)),
@@ -380,6 +449,59 @@ class FakeGitHub:
         encoded = base64.encodebytes(data).decode()  # GitHub wraps base64 at 60 columns too
         return 200, {}, {"sha": sha, "size": len(data), "content": encoded, "encoding": "base64",
                          "url": f"{self.repo_url}/git/blobs/{sha}", "node_id": f"B_{sha[:8]}"}
+
+    def commit_files(self, sha: str) -> dict[str, tuple[str, bytes]] | None:
+        """The files of a commit: the base (``contents`` at that ref) or a PR head (base + files)."""
+        base = {path: (self.modes.get((ref, path), "100644"), data)
+                for (ref, path), data in self.contents.items() if ref == sha}
+        for p in self.pulls.values():
+            if p.head_sha == sha:
+                files = {path: (self.modes.get((p.base_sha, path), "100644"), data)
+                         for (ref, path), data in self.contents.items() if ref == p.base_sha}
+                for f in p.files:
+                    files.pop(f.previous_filename or f.filename, None)
+                    if f.content is not None:
+                        files[f.filename] = (f.mode, f.content)
+                return files
+        return base or None
+
+    def _tree(self, sha: str, q: dict[str, list[str]]) -> tuple[int, dict[str, str], Json]:
+        files = self.commit_files(sha)
+        trees: dict[str, list[TreeItem]] = {}
+        if files is not None:
+            root, trees = build_trees(files)
+            sha_out = root
+        else:  # a tree id from an earlier listing
+            for p in self.pulls.values():
+                for commit in (p.head_sha, p.base_sha):
+                    found = self.commit_files(commit)
+                    if found is not None:
+                        trees.update(build_trees(found)[1])
+            if sha not in trees:
+                return _not_found()
+            sha_out = sha
+        listing: list[TreeItem] = []
+
+        def walk(tree: str, prefix: str) -> None:
+            for item in trees[tree]:
+                listing.append(TreeItem(prefix + item.path, item.mode, item.type, item.sha, item.size))
+                if item.type == "tree" and q.get("recursive"):
+                    walk(item.sha, prefix + item.path + "/")
+
+        walk(sha_out, "")
+        truncated = False
+        if q.get("recursive") and self.tree_truncate_at is not None and len(listing) > self.tree_truncate_at:
+            listing, truncated = listing[: self.tree_truncate_at], True
+        for f in (files or {}).values():
+            if f[0] != "160000":
+                self.blobs.setdefault(blob_sha(f[1]), f[1])
+        entries = [
+            {"path": i.path, "mode": i.mode, "type": i.type, "sha": i.sha,
+             "url": f"{self.repo_url}/git/{i.type}s/{i.sha}", **({"size": i.size} if i.size is not None else {})}
+            for i in listing
+        ]
+        return 200, {}, {"sha": sha_out, "url": f"{self.repo_url}/git/trees/{sha_out}", "tree": entries,
+                         "truncated": truncated}
 
     def _content(self, path: str, q: dict[str, list[str]]) -> tuple[int, dict[str, str], Json]:
         ref = q.get("ref", ["main"])[0]
@@ -544,7 +666,7 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if not self.headers.get("Authorization", "").startswith(("token ", "Bearer ")):
                 status, headers, payload = 401, {}, {"message": "Requires authentication"}
             else:
-                status, headers, payload = fake.handle(self.command, self.path, body)
+                status, headers, payload = fake.serve(self.command, self.path, body)
             data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -105,3 +105,9 @@ def test_policy_schema_and_validate_ok(tmp_path: Path) -> None:
     good.write_text("rules:\n  - id: ai\n    match: {ai_generated: true}\n    action: require_review\n")
     result = govbot("policy", "validate", str(good))
     assert result.returncode == 0 and "valid" in result.stdout
+
+
+def test_llm_sdks_are_not_loaded_unless_a_model_is_called() -> None:
+    code = "import sys, govbot.bot.cli; print(sorted(m for m in ('openai', 'anthropic') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +181,38 @@ def test_policy_change_is_flagged(base: GitRepo) -> None:
     assert any(f.rule_id == "govbot:policy-change" for f in report.findings)
     assert any("policy change pending review" in n for n in report.decision.notices)
     assert report.decision.outcome is Outcome.REVIEW_REQUIRED
+
+
+def test_custom_rules_from_the_base_branch_and_messages_never_quote_secrets(repo: GitRepo) -> None:
+    token = "ghp_" + "R4nd0mT0k3nV4lu3" * 2 + "abcd"
+    repo.write(".github/govbot.yml", "semgrep:\n  rules: ['.github/semgrep/*.yml']\n")
+    repo.write(".github/semgrep/leaky.yml", (
+        "rules:\n  - id: team.token-literal\n    languages: [python]\n    severity: WARNING\n"
+        "    message: token literal $VALUE found\n    pattern: 'TOKEN = \"$VALUE\"'\n"))
+    repo.write("a.py", "x = 1\n")
+    repo.commit("base with team rule")
+    repo.branch("feature")
+    repo.write("a.py", f'TOKEN = "{token}"\n')
+    repo.commit("add token")
+    result = subprocess.run(
+        [sys.executable, "-m", "govbot", "scan", str(repo.path), "--base", "main", "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )
+    assert token not in result.stdout and token not in result.stderr
+    report = json.loads(result.stdout)
+    [custom] = [f for f in report["findings"] if f["rule_id"] == "semgrep:team.token-literal"]
+    assert custom["message"] == "token literal [REDACTED] found"
+
+
+def test_paths_scanners_skip_by_default_are_scanned_deliberately(base: GitRepo) -> None:
+    vuln = "import os\n\n\ndef f(x):\n    os.system('ls ' + x)\n"
+    (base.path / ".gitignore").write_text("build/\n")
+    for path in ("tests/test_x.py", "vendor/lib.py", "node_modules/pkg/x.py", "build/gen.py", "app/x.min.py"):
+        base.write(path, vuln)
+    base.git("add", "-f", "build/gen.py")
+    base.commit("files semgrep and detect-secrets would skip on their own")
+    report = scan(base)
+    semgrep_paths = {f.path for f in report.findings if f.tool == "semgrep"}
+    assert semgrep_paths >= {"tests/test_x.py", "vendor/lib.py", "node_modules/pkg/x.py", "build/gen.py",
+                             "app/x.min.py"}
+    assert report.change.files_skipped == ()

@@ -31,7 +31,7 @@ def test_sections_present() -> None:
     assert "BLOCKED" in text
     assert "• block: A secret was committed. [no-critical-secrets]" in text
     assert "ℹ Policy change pending review" in text
-    assert "labels: +human-review-required, ai-generated  -govbot-pass" in text
+    assert "labels: human-review-required, ai-generated" in text
     assert "AI-generated: yes (95%) — AI-generated: a commit trailer names Claude Code" in text
     assert "Findings (7)" in text
     assert "app/api/views.py:42" in text and "semgrep:python.lang.security.audit.eval-detected" in text

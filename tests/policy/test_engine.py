@@ -142,3 +142,11 @@ def test_llm_findings_only_add() -> None:
     det = finding(tool="secrets", rule_id="secrets:x")
     llm_low = finding(tool="llm", rule_id="llm:style", severity=Severity.LOW, fingerprint="fp2")
     assert decide([det, llm_low]).outcome is Outcome.BLOCK
+
+
+def test_severity_band() -> None:
+    policy = load_policy_text("use_default_rules: false\nrules:\n  - id: med\n    match: {severity: medium,"
+                              " max_severity: medium}\n    action: warn\n", "p")
+    assert decide([finding(severity=Severity.MEDIUM)], policy).outcome is Outcome.WARN
+    assert decide([finding(severity=Severity.HIGH)], policy).outcome is Outcome.PASS
+    assert decide([finding(severity=Severity.LOW)], policy).outcome is Outcome.PASS
