@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/router_bench.py              # measure (uses benchmarks/data/routing)
     .venv/bin/python benchmarks/router_bench.py --regenerate # rebuild the labelled set from PATTERNS
+    .venv/bin/python benchmarks/router_bench.py --scan-limit 16384  # latency with another scan bound
 
 The labelled set is built from the before/after patterns below (lint-level, security-sensitive,
 ordinary), each placed under two different paths, and written as git-style unified diffs with
@@ -12,6 +13,7 @@ ordinary), each placed under two different paths, and written as git-style unifi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import statistics
 import sys
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from govbot.core.models import Authorship
 from govbot.policy.llm_config import LLMConfig
+from govbot.router.classify import RoutingRules, default_rules
 from govbot.router.commands import eval_models, eval_text, load_cases
 from govbot.router.diffinput import changeset_from_diff
 from govbot.router.evaluate import run_eval
@@ -237,41 +240,48 @@ def big_pr(files: int, lines: int) -> str:
     return "".join(out)
 
 
-def latency(diffs: list[str], repeat: int) -> list[float]:
+def latency(diffs: list[str], repeat: int, rules: RoutingRules | None = None) -> tuple[list[float], str]:
     config = LLMConfig()
     models = eval_models(config)
     changes = [changeset_from_diff(d) for d in diffs]
-    plan(changes[0], (), Authorship(), config, models)  # warm caches (rules, globs)
+    route = plan(changes[0], (), Authorship(), config, models, rules=rules)  # warm caches (rules, globs)
     times = []
     for _ in range(repeat):
         for change in changes:
             start = time.perf_counter()
-            plan(change, (), Authorship(), config, models)
+            plan(change, (), Authorship(), config, models, rules=rules)
             times.append((time.perf_counter() - start) * 1000)
-    return times
+    return times, route.tier.value
 
 
-def measure() -> int:
+def measure(scan_limit: int | None) -> int:
     cases = load_cases(str(DATA), None)
     config = LLMConfig()
     result = run_eval(cases, config, eval_models(config))
     print(eval_text(result))
-    times = latency([c.diff for c in cases], repeat=20)
+    times, _ = latency([c.diff for c in cases], repeat=20)
     q = statistics.quantiles(times, n=100)
     print(f"\nrouter latency per PR over {len(times)} plans of the labelled set: "
           f"median {statistics.median(times):.3f} ms, p95 {q[94]:.3f} ms, max {max(times):.3f} ms")
+    rules = default_rules()
+    if scan_limit is not None:
+        rules = dataclasses.replace(rules, scan_limit_chars=scan_limit)
+    print(f"scan bound: {rules.scan_limit_chars} diff characters per PR")
     for files, lines in ((20, 50), (100, 100), (300, 100)):
-        t = latency([big_pr(files, lines)], repeat=5)
-        print(f"router latency, synthetic PR of {files} files x {lines} added lines: "
-              f"median {statistics.median(t):.2f} ms, max {max(t):.2f} ms")
+        diff = big_pr(files, lines)
+        t, tier = latency([diff], repeat=30, rules=rules)
+        print(f"router latency, synthetic PR of {files} files x {lines} added lines ({len(diff) // 1024} KiB, "
+              f"routed {tier}): median {statistics.median(t):.2f} ms, "
+              f"p95 {statistics.quantiles(t, n=20)[18]:.2f} ms, max {max(t):.2f} ms over {len(t)} plans")
     return 0
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--regenerate", action="store_true", help="rebuild benchmarks/data/routing")
+    parser.add_argument("--scan-limit", type=int, help="override the router's scan bound (diff characters per PR)")
     args = parser.parse_args(argv)
-    return regenerate() if args.regenerate else measure()
+    return regenerate() if args.regenerate else measure(args.scan_limit)
 
 
 if __name__ == "__main__":

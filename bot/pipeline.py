@@ -130,47 +130,27 @@ def analyse(
     settings = _scanner_settings(options, policy)
     scope = options.diff_scope or policy.settings.diff_scope
     plan = plan_files(change, policy, settings.max_file_bytes)
-    data = contents.read(plan.scan)
+    readable, skipped = _readable(plan, contents.read(plan.scan), settings.max_file_bytes)
     link_targets = contents.read(plan.symlinks) if plan.symlinks else {}
-    skipped = list(plan.skipped)
-    readable: dict[str, bytes] = {}
-    for f in plan.scan:
-        blob = data.get(f.path)
-        if blob is None:
-            skipped.append(SkippedFile(path=f.path, reason="content could not be read", incomplete=True))
-        elif b"\x00" in blob[:8192]:
-            skipped.append(SkippedFile(path=f.path, reason="binary file (NUL bytes)"))
-        elif len(blob) > settings.max_file_bytes:
-            skipped.append(SkippedFile(path=f.path, reason=f"larger than {settings.max_file_bytes} bytes",
-                                       incomplete=True))
-        else:
-            readable[f.path] = blob
+    analysed = frozenset(readable)
+    files = {f.path: f for f in change.files}
 
     with tempfile.TemporaryDirectory(prefix="govbot-scan-") as tmp:
         root = Path(tmp)
         written = materialise(root, readable)
+        del readable  # from here on, scanners and SourceLines read the copies on disk
         results = run_scanners(root, written, settings, progress)
-
-    files = {f.path: f for f in change.files}
-    source = SourceLines(readable)
-    raw = [f for r in results for f in r.findings]
-    raw += _symlink_findings(plan.symlinks, link_targets)
-    raw += _config_findings(change, policy, options.policy_path)
-    raw += list(extra_findings)
-    findings = normalise(raw, files, source, scope) + added_suppressions(
-        [f for f in change.files if f.path in readable], source
-    )
-
-    authorship = detect(change, policy.authorship, branch=change.head_ref)
-    route, llm = RoutePlan(), LLMSummary(reason="LLM review not requested")
-    llm_findings: tuple[Finding, ...] = ()
-    if llm_env is not None and policy.llm.enabled:
-        patches = {f.path: f.patch for f in change.files if f.patch}
-        outcome = review(ReviewRequest(change, tuple(findings), authorship, patches), policy.llm, llm_env)
-        route, llm, llm_findings = outcome.route, outcome.llm, outcome.findings
-    elif not policy.llm.enabled:
-        llm = LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)")
-    all_findings = redact_texts(normalise([*findings, *llm_findings], files, source, scope))
+        source = SourceLines.from_dir(root)
+        raw = [f for r in results for f in r.findings]
+        raw += _symlink_findings(plan.symlinks, link_targets)
+        raw += _config_findings(change, policy, options.policy_path)
+        raw += list(extra_findings)
+        findings = normalise(raw, files, source, scope) + added_suppressions(
+            [f for f in change.files if f.path in analysed], source
+        )
+        authorship = detect(change, policy.authorship, branch=change.head_ref)
+        route, llm, llm_findings = _llm_review(change, tuple(findings), authorship, policy, llm_env)
+        all_findings = redact_texts(normalise([*findings, *llm_findings], files, source, scope))
     authorship = redact_evidence(authorship)
 
     tools = tuple(r.run for r in results)
@@ -184,7 +164,7 @@ def analyse(
         base=change.base,
         head=change.head,
         files_changed=len(change.files),
-        files_analysed=len(readable),
+        files_analysed=len(analysed),
         files_skipped=tuple(sorted(skipped, key=lambda s: s.path)),
         commits=len(change.commits),
         truncated=change.truncated,
@@ -201,6 +181,39 @@ def analyse(
         tools=tools,
         policy_source=policy_source,
     )
+
+
+def _readable(plan: FilePlan, data: dict[str, bytes], max_bytes: int) -> tuple[dict[str, bytes], list[SkippedFile]]:
+    """The planned files' contents that can be scanned, and why the others cannot."""
+    skipped = list(plan.skipped)
+    readable: dict[str, bytes] = {}
+    for f in plan.scan:
+        blob = data.get(f.path)
+        if blob is None:
+            skipped.append(SkippedFile(path=f.path, reason="content could not be read", incomplete=True))
+        elif b"\x00" in blob[:8192]:
+            skipped.append(SkippedFile(path=f.path, reason="binary file (NUL bytes)"))
+        elif len(blob) > max_bytes:
+            skipped.append(SkippedFile(path=f.path, reason=f"larger than {max_bytes} bytes", incomplete=True))
+        else:
+            readable[f.path] = blob
+    return readable, skipped
+
+
+def _llm_review(
+    change: ChangeSet,
+    findings: tuple[Finding, ...],
+    authorship: Authorship,
+    policy: Policy,
+    llm_env: LLMEnvironment | None,
+) -> tuple[RoutePlan, LLMSummary, tuple[Finding, ...]]:
+    if not policy.llm.enabled:
+        return RoutePlan(), LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)"), ()
+    if llm_env is None:
+        return RoutePlan(), LLMSummary(reason="LLM review not requested"), ()
+    patches = {f.path: f.patch for f in change.files if f.patch}
+    outcome = review(ReviewRequest(change, findings, authorship, patches), policy.llm, llm_env)
+    return outcome.route, outcome.llm, outcome.findings
 
 
 def redact_texts(findings: Sequence[Finding]) -> tuple[Finding, ...]:

@@ -6,7 +6,9 @@ Findings outside the diff scope are kept and marked ``in_diff=False`` (never sil
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from govbot.core.diff import in_scope
 from govbot.core.fingerprint import finding_fingerprint
@@ -25,17 +27,44 @@ _TOOL_PRIORITY = {"secrets": 0, "semgrep": 1, "bandit": 2, "govbot": 3, "llm": 4
 
 
 class SourceLines:
-    """Head-side text of changed files, split into lines lazily."""
+    """Head-side text of changed files, split into lines lazily.
 
-    def __init__(self, contents: Mapping[str, bytes]) -> None:
-        self._contents = contents
-        self._lines: dict[str, list[str]] = {}
+    Only the most recently used files stay split (findings are processed in path order), so a
+    3,000-file change does not hold every line of every file at once.
+    """
+
+    CACHE_FILES = 32
+
+    def __init__(self, load: Callable[[str], bytes | None]) -> None:
+        self._load = load
+        self._lines: OrderedDict[str, list[str]] = OrderedDict()
+
+    @classmethod
+    def from_mapping(cls, contents: Mapping[str, bytes]) -> SourceLines:
+        return cls(contents.get)
+
+    @classmethod
+    def from_dir(cls, root: Path) -> SourceLines:
+        """Files materialised under ``root`` (paths were checked when they were written)."""
+
+        def load(path: str) -> bytes | None:
+            try:
+                return (root / path).read_bytes()
+            except (OSError, ValueError):
+                return None
+
+        return cls(load)
 
     def lines(self, path: str) -> list[str]:
-        if path not in self._lines:
-            raw = self._contents.get(path, b"")
-            self._lines[path] = raw.decode("utf-8", "replace").splitlines()
-        return self._lines[path]
+        if path in self._lines:
+            self._lines.move_to_end(path)
+            return self._lines[path]
+        raw = self._load(path) or b""
+        lines = raw.decode("utf-8", "replace").splitlines()
+        self._lines[path] = lines
+        if len(self._lines) > self.CACHE_FILES:
+            self._lines.popitem(last=False)
+        return lines
 
     def line(self, path: str, number: int | None) -> str:
         lines = self.lines(path)

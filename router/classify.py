@@ -6,6 +6,7 @@ The patterns are data (``router/data/routing.yml``); this module compiles them o
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ _ESCAPE = re.compile(r"\\.")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _GLOB_SPECIAL = frozenset("[]{}\\")
 _GLOB_SPLIT = re.compile(r"[*?/]+")
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=")
 DEFAULT_SCAN_LIMIT_CHARS = 131_072
 
 _COMMENT_PREFIXES = {
@@ -80,19 +83,119 @@ class PathTokenRules:
     names: tuple[str, ...]
     regex: re.Pattern[str]
 
-    def first(self, tokens: Iterable[str]) -> str | None:
+    def first(self, tokens: Iterable[str], memo: dict[str, int] | None = None) -> str | None:
+        """The first category matching any token; ``memo`` caches token results within one PR."""
+        memo = {} if memo is None else memo
         best = len(self.names)
         for t in tokens:
-            m = self.regex.match(t)
-            if m and m.lastgroup is not None:
-                best = min(best, int(m.lastgroup[1:]))
+            if t not in memo:
+                m = self.regex.match(t)
+                memo[t] = int(m.lastgroup[1:]) if m and m.lastgroup else len(self.names)
+            best = min(best, memo[t])
         return self.names[best] if best < len(self.names) else None
+
+
+@dataclass(frozen=True)
+class CodeRule:
+    """One ``security_code`` category. It fires when a trigger word occurs in the lower-cased text
+    AND its regex matches. A regex that splits into top-level alternatives (see ``alternatives``)
+    is searched one alternative at a time: a leading ``\\b`` is dropped for the scan, so the regex
+    engine's fast literal-prefix search finds candidates, and each candidate is confirmed with the
+    full alternative at that position. Same result as ``regex.search``, tens of times faster."""
+
+    name: str
+    regex: re.Pattern[str]
+    triggers: tuple[str, ...]
+    split: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] | None = None
+
+    @classmethod
+    def of(cls, name: str, pattern: str) -> CodeRule:
+        parts = alternatives(pattern)
+        split = None
+        if parts is not None:
+            split = tuple(
+                (re.compile(a), re.compile(a[2:]) if a.startswith("\\b") and len(a) > 2 else None) for a in parts
+            )
+        return cls(name, re.compile(pattern), trigger_words(pattern), split)
+
+    def fires(self, text: str, lowered: str) -> bool:
+        if not any(t in lowered for t in self.triggers):
+            return False
+        if self.split is None:
+            return self.regex.search(text) is not None
+        return any(_search(full, scan, text) for full, scan in self.split)
+
+
+def _search(full: re.Pattern[str], scan: re.Pattern[str] | None, text: str) -> bool:
+    if scan is None:
+        return full.search(text) is not None
+    pos = 0
+    while (m := scan.search(text, pos)) is not None:
+        if full.match(text, m.start()):
+            return True
+        pos = m.start() + 1
+    return False
+
+
+def alternatives(pattern: str) -> tuple[str, ...] | None:
+    """The top-level alternatives of a regex, with ``\\b(a|b)`` distributed into ``\\ba|\\bb``;
+    None when splitting could change the meaning (inline global flags, backreferences) or when
+    there is nothing to split. A match of the whole is a match of one alternative, and back."""
+    if _GLOBAL_FLAGS.match(pattern) or _BACKREF.search(pattern):
+        return None
+    out: list[str] = []
+    for part in _top_level(pattern):
+        if part.startswith("\\b(") and not part.startswith("\\b(?") and _group_end(part, 2) == len(part) - 1:
+            out.extend(f"\\b{alt}" for alt in _top_level(part[3:-1]))
+        else:
+            out.append(part)
+    if len(out) < 2:
+        return None
+    try:
+        for alt in out:
+            re.compile(alt)
+    except re.error:
+        return None
+    return tuple(out)
+
+
+def _structure(pattern: str) -> list[tuple[int, str, int]]:
+    """(depth after it, character, index) of every ``(``, ``)`` and ``|`` outside escapes and classes."""
+    out: list[tuple[int, str, int]] = []
+    depth, i, in_class = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            j = i + 1 + (pattern[i + 1 : i + 2] == "^")
+            if pattern[j : j + 1] == "]":
+                i = j  # a ']' first in a class is literal
+        elif c in "()|":
+            depth += (c == "(") - (c == ")")
+            out.append((depth, c, i))
+        i += 1
+    return out
+
+
+def _top_level(pattern: str) -> list[str]:
+    bounds = [-1, *(i for depth, c, i in _structure(pattern) if depth == 0 and c == "|"), len(pattern)]
+    return [pattern[a + 1 : b] for a, b in itertools.pairwise(bounds)]
+
+
+def _group_end(part: str, open_at: int) -> int:
+    """Index of the ``)`` closing the group that opens at ``open_at`` (-1 if none)."""
+    return next((open_at + i for depth, c, i in _structure(part[open_at:]) if depth == 0 and c == ")"), -1)
 
 
 @dataclass(frozen=True)
 class RoutingRules:
     path_tokens: PathTokenRules
-    code: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...]  # category, regex, trigger words
+    code: tuple[CodeRule, ...]
     ci_cd: GlobSet
     docker_iac: GlobSet
     manifests: GlobSet
@@ -103,6 +206,7 @@ class RoutingRules:
     version_line: re.Pattern[str]
     comment_style: dict[str, tuple[str, ...]]  # extension -> comment prefixes
     scan_limit_chars: int = DEFAULT_SCAN_LIMIT_CHARS  # diff characters examined per PR (see classify_files)
+    glob_literals: re.Pattern[str] | None = None  # any literal of any glob above; None: no prefilter
 
 
 @dataclass(frozen=True)
@@ -110,7 +214,7 @@ class FileClass:
     path: str
     risk: tuple[str, ...] = ()  # reasons this file is security-sensitive
     lint: str | None = None  # docs | comments | whitespace | rename | lock file | version bump
-    changed: int = 0  # added + removed lines; for an unexamined file, its diff's line count (more)
+    changed: int = 0  # added + removed lines; unexamined: the diff's line count if lint-level (never fewer), else 0
     unexamined: bool = False  # beyond the PR's scan bound: only its path was classified
 
     @property
@@ -125,34 +229,44 @@ def parse_rules(data: dict[str, Any]) -> RoutingRules:
         path_tokens = PathTokenRules(
             names=tuple(str(n) for n in tokens),
             regex=re.compile(
-                "^(?:" + "|".join(f"(?P<g{i}>{p})" for i, p in enumerate(tokens.values())) + ")$", re.IGNORECASE
+                "^(?:" + "|".join(f"(?P<g{i}>{p})" for i, p in enumerate(tokens.values())) + ")$",
+                # tokens are lower-case ASCII: a pattern without capitals needs no (slow) IGNORECASE
+                0 if all(str(p) == str(p).lower() for p in tokens.values()) else re.IGNORECASE,
             ),
         )
-        code = tuple(
-            (str(name), re.compile(str(p)), trigger_words(str(p))) for name, p in data["security_code"].items()
-        )
+        code = tuple(CodeRule.of(str(name), str(p)) for name, p in data["security_code"].items())
         comment_style = {
             ext: _COMMENT_PREFIXES[style] for style, exts in data["comments"].items() for ext in exts
         }
         limit = int(data.get("scan_limit_chars", DEFAULT_SCAN_LIMIT_CHARS))
         if limit < 0:
             raise ConfigError(f"invalid routing rules: scan_limit_chars must be >= 0, got {limit}")
+        globs = {k: GlobSet.of(data[k]) for k in ("ci_cd", "docker_iac", "manifests", "install_scripts",
+                                                   "agent_instructions", "lock_files", "docs")}
         return RoutingRules(
             path_tokens=path_tokens,
             code=code,
-            ci_cd=GlobSet.of(data["ci_cd"]),
-            docker_iac=GlobSet.of(data["docker_iac"]),
-            manifests=GlobSet.of(data["manifests"]),
-            install_scripts=GlobSet.of(data["install_scripts"]),
-            agent_instructions=GlobSet.of(data["agent_instructions"]),
-            lock_files=GlobSet.of(data["lock_files"]),
-            docs=GlobSet.of(data["docs"]),
+            ci_cd=globs["ci_cd"],
+            docker_iac=globs["docker_iac"],
+            manifests=globs["manifests"],
+            install_scripts=globs["install_scripts"],
+            agent_instructions=globs["agent_instructions"],
+            lock_files=globs["lock_files"],
+            docs=globs["docs"],
             version_line=re.compile(data["version_line"]),
             comment_style=comment_style,
             scan_limit_chars=limit,
+            glob_literals=_any_literal(globs),
         )
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise ConfigError(f"invalid routing rules: {exc}") from exc
+
+
+def _any_literal(globs: dict[str, GlobSet]) -> re.Pattern[str] | None:
+    literals = {lit for g in globs.values() for lit, _ in g.by_literal}
+    if "" in literals:
+        return None
+    return re.compile("|".join(re.escape(lit) for lit in sorted(literals, key=len, reverse=True)))
 
 
 def trigger_words(pattern: str) -> tuple[str, ...]:
@@ -222,24 +336,26 @@ def classify_files(
     diff's, which is never lower than the lines it changes.
     """
     left = rules.scan_limit_chars
+    memo: dict[str, int] = {}  # path token -> category index, for this PR only
     out = []
     for path, patch, old_path, binary in files:
         if len(patch) <= left:
             left -= len(patch)
-            out.append(classify_file(path, patch, rules, old_path=old_path, binary=binary))
+            out.append(classify_file(path, patch, rules, old_path=old_path, binary=binary, memo=memo))
         else:
-            out.append(classify_path(path, patch, rules, old_path=old_path, binary=binary))
+            out.append(classify_path(path, patch, rules, old_path=old_path, binary=binary, memo=memo))
     return tuple(out)
 
 
 def classify_file(
-    path: str, patch: str, rules: RoutingRules, *, old_path: str | None = None, binary: bool = False
+    path: str, patch: str, rules: RoutingRules, *, old_path: str | None = None, binary: bool = False,
+    memo: dict[str, int] | None = None,
 ) -> FileClass:
     """Classify one changed file from its path(s) and its unified diff (added and removed lines)."""
     removed, added = changed_lines(patch)
     changed = len(removed) + len(added)
     paths = (path,) if not old_path or old_path == path else (path, old_path)
-    kind = _path_kind(paths, rules)
+    kind = _path_kind(paths, rules, memo)
     risk = _risk(paths, kind, removed, added, rules)
     if risk:
         return FileClass(path=path, risk=risk, changed=changed)
@@ -248,17 +364,18 @@ def classify_file(
 
 
 def classify_path(
-    path: str, patch: str, rules: RoutingRules, *, old_path: str | None = None, binary: bool = False
+    path: str, patch: str, rules: RoutingRules, *, old_path: str | None = None, binary: bool = False,
+    memo: dict[str, int] | None = None,
 ) -> FileClass:
     """Classify a file by its path(s) only, without reading its diff (beyond the scan bound)."""
     paths = (path,) if not old_path or old_path == path else (path, old_path)
-    kind = _path_kind(paths, rules)
-    lines = patch.count("\n") + 1
+    kind = _path_kind(paths, rules, memo)
     if kind.agent:
-        return FileClass(path=path, risk=(f"agent instruction file {path}",), changed=lines, unexamined=True)
+        return FileClass(path=path, risk=(f"agent instruction file {path}",), unexamined=True)
     risk = () if kind.docs_or_lock and not kind.manifest else _path_risk(paths, kind, rules)
     lint = None if risk or binary else ("lock file" if kind.lock else "docs" if kind.docs else None)
-    return FileClass(path=path, risk=risk, lint=lint, changed=lines, unexamined=True)
+    # Lines are only counted where the size rule can still decide: a lint-level file.
+    return FileClass(path=path, risk=risk, lint=lint, changed=patch.count("\n") + 1 if lint else 0, unexamined=True)
 
 
 @dataclass(frozen=True)
@@ -273,9 +390,13 @@ class _PathKind:
     ci_cd: bool
     docker_iac: bool
     install: bool
+    token: str | None  # the first security_path_tokens category of a path token
 
 
-def _path_kind(paths: tuple[str, ...], rules: RoutingRules) -> _PathKind:
+def _path_kind(paths: tuple[str, ...], rules: RoutingRules, memo: dict[str, int] | None) -> _PathKind:
+    token = rules.path_tokens.first({t for p in paths for t in path_tokens(p)}, memo)
+    if rules.glob_literals is not None and not any(rules.glob_literals.search(p) for p in paths):
+        return _PathKind(False, False, False, False, False, False, False, False, token)  # no glob can match
     docs = rules.docs.match(paths[0])
     lock = rules.lock_files.match(paths[0])
     rest = paths[1:]
@@ -288,6 +409,7 @@ def _path_kind(paths: tuple[str, ...], rules: RoutingRules) -> _PathKind:
         ci_cd=rules.ci_cd.match_any(paths),
         docker_iac=rules.docker_iac.match_any(paths),
         install=rules.install_scripts.match_any(paths),
+        token=token,
     )
 
 
@@ -299,9 +421,8 @@ def _path_risk(paths: tuple[str, ...], kind: _PathKind, rules: RoutingRules) -> 
                                                    ("install or build script", kind.install)) if hit]
     if kind.manifest:
         reasons.append(f"dependency manifest {path}")
-    name = rules.path_tokens.first({t for p in paths for t in path_tokens(p)})
-    if name:
-        reasons.append(f"security-relevant path {path} ({name})")
+    if kind.token:
+        reasons.append(f"security-relevant path {path} ({kind.token})")
     return tuple(reasons)
 
 
@@ -320,9 +441,8 @@ def _risk(
             reasons.append(f"{label} {path}")
     if kind.manifest and not _version_bump(removed, added, rules):
         reasons.append(f"dependency manifest {path}")
-    name = rules.path_tokens.first({t for p in paths for t in path_tokens(p)})
-    if name:
-        reasons.append(f"security-relevant path {path} ({name})")
+    if kind.token:
+        reasons.append(f"security-relevant path {path} ({kind.token})")
     code = _code_categories(path, removed + added, rules)
     if code:
         reasons.append(f"security-relevant code in {path} ({', '.join(code)})")
@@ -332,17 +452,17 @@ def _risk(
 def _code_categories(path: str, lines: list[str], rules: RoutingRules) -> list[str]:
     """Categories whose regex matches a changed line; comments count only for suppressions.
 
-    Each regex runs once over the joined lines (its patterns never cross a newline), which keeps
-    a 10,000-line change fast."""
+    The regexes run over the joined lines, so a ``\\s`` may span two of them: kept as it was, since
+    reading less could only route lower."""
     prefixes = _comment_prefixes(path, rules)
     everything = "\n".join(lines)
     code = "\n".join(line for line in lines if not _is_comment(line, prefixes)) if prefixes else everything
     lowered = {"all": everything.lower(), "code": code.lower()}
     found = []
-    for name, rx, triggers in rules.code:
-        which = "all" if name == "suppression" else "code"
-        if any(t in lowered[which] for t in triggers) and rx.search(everything if which == "all" else code):
-            found.append(name)
+    for rule in rules.code:
+        which = "all" if rule.name == "suppression" else "code"
+        if rule.fires(everything if which == "all" else code, lowered[which]):
+            found.append(rule.name)
     return found
 
 
