@@ -598,13 +598,20 @@ def review_run(ctx: Context, number: int) -> int:
         output = CheckOutput(title=title_for(outcome, True, verdict), summary=f"{block}\n\n{state.encode()}",
                              text=check.text if check else "")
         try:
-            publish_check(ctx, pr.head_sha, conclusion, output)
+            if not publish_check(ctx, pr.head_sha, conclusion, output):
+                raise PermissionDenied("neither a check run nor a commit status could be written", 403)
             if sticky:
                 updated = replace_review_block(sticky[0].body, block)
                 if updated != sticky[0].body:
                     gh.edit_comment(number, sticky[0].id, updated)
         except PermissionDenied as exc:
             ctx.log(f"read-only token ({exc}); the check could not be updated")
+            ctx.notes.append(
+                "this `pull_request_review` event ran with a read-only token (as it does for a pull "
+                "request from a fork), so the `govbot` check was not updated. A maintainer can comment "
+                "`/govbot recheck` on the pull request (or re-run the `pull_request_target` job) to "
+                "re-evaluate the approval with a token that can write."
+            )
     write_summary(ctx, "", block)
     return 0 if verdict.satisfied else 1
 
@@ -746,6 +753,9 @@ def run(env: Mapping[str, str], *, out: TextIO | None = None, analyser: Analyser
     except GovbotError as exc:
         print(f"govbot: {exc}", file=out)
         return exc.exit_code
+    except Exception as exc:  # a crash must never read as "blocked" (1) or "pass" (0)
+        print(f"govbot: internal error: {type(exc).__name__}: {clean(str(exc), limit=300)}", file=out)
+        return 2
     finally:
         print(f"::{resume_token}::", file=out, flush=True)
 

@@ -24,7 +24,14 @@ from govbot.checks.scan import ScannerSettings
 from govbot.core.errors import GovbotError, PolicyError
 from govbot.core.models import ChangedFile, DiffScope, Outcome, Report
 from govbot.policy.globs import glob_match
-from govbot.policy.loader import DEFAULT_POLICY_PATH, MAX_POLICY_BYTES, default_policy, load_policy_text
+from govbot.policy.loader import (
+    DEFAULT_POLICY_PATH,
+    MAX_POLICY_BYTES,
+    MAX_RULE_FILE_BYTES,
+    MAX_RULE_FILES,
+    default_policy,
+    load_policy_text,
+)
 from govbot.policy.model import Policy
 from govbot.router.review import LLMEnvironment
 
@@ -132,7 +139,9 @@ def semgrep_rule_files(repo: localgit.Repo, base: str, policy: Policy, dest: Pat
     for raw in listing:
         name = raw.decode("utf-8", "surrogateescape")
         if name and glob_match(name, policy.semgrep.rules) and name.endswith((".yml", ".yaml")):
-            data = localgit.read_file_at(repo, base, name, MAX_POLICY_BYTES * 4)
+            if len(configs) >= MAX_RULE_FILES:
+                raise PolicyError("policy", [f"semgrep.rules matches more than {MAX_RULE_FILES} files"])
+            data = localgit.read_file_at(repo, base, name, MAX_RULE_FILE_BYTES)
             if data is not None:
                 target = dest / f"rules-{len(configs):03d}.yml"
                 target.write_bytes(data)

@@ -269,11 +269,6 @@ class RetryBudget:
             self.spent_s += seconds
             return True
 
-    def wait(self, seconds: float) -> None:
-        with self._lock:
-            self.spent_s += seconds
-        self.sleep(seconds)
-
 
 def _header(exc: GithubException, name: str) -> str | None:
     for key, value in (exc.headers or {}).items():

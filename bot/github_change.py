@@ -39,15 +39,13 @@ from govbot.core.models import (
     PullRequestMeta,
 )
 from govbot.policy.globs import glob_match
-from govbot.policy.loader import MAX_POLICY_BYTES
+from govbot.policy.loader import MAX_RULE_FILE_BYTES, MAX_RULE_FILES
 from govbot.policy.model import Policy
 
 MAX_LISTED_COMMITS = 250  # GET /pulls/{n}/commits returns at most 250 commits
 DIFF_MAX_FILES = 300  # GitHub's limits for a pull request's diff
 DIFF_MAX_LINES = 20_000
 MAX_TREE_READS = 200  # directory listings after a truncated recursive tree, per commit
-MAX_RULE_FILE_BYTES = 4 * MAX_POLICY_BYTES  # the local CLI's bound, too
-MAX_RULE_FILES = 100
 SYMLINK_MODE, SUBMODULE_MODE = "120000", "160000"
 
 _STATUS = {
@@ -193,6 +191,8 @@ def build_change(pr: PullData, files: Sequence[PullFile], commits: Sequence[Comm
 
 
 def load_change(gh: GitHubPort, pr: PullData) -> ChangeSet:
+    """Files and commits of the pull request, with modes from the head tree (and, for files with
+    no content change, the base tree). Tree limits are reported in ``truncated``."""
     change = build_change(pr, gh.list_files(pr.number), gh.list_commits(pr.number))
     head_paths = [f.path for f in change.files if f.status is not FileStatus.DELETED]
     head, notes = tree_entries(TreeWalker(gh, pr.head_sha), head_paths, "head") if head_paths else ({}, ())

@@ -4,8 +4,10 @@ files, each bounded in time and memory, and report exactly what each one did and
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +21,8 @@ from govbot.checks.runner import RunResult, run, tool_env
 from govbot.core.errors import ToolError
 from govbot.core.models import Finding, SkippedFile, ToolRun, ToolStatus
 
-Progress = Callable[[str, str], None]  # (tool, "started" | "ok" | "failed" | ...)
+Progress = Callable[[str, str], None]
+MIN_BATCH = 100  # (tool, "started" | "ok" | "failed" | ...)
 
 
 def _default_binary(name: str) -> str:
@@ -41,7 +44,8 @@ class ScannerSettings:
     # semgrep, bandit and detect-secrets run side by side: semgrep gets one core, the two Python
     # scanners share the rest (benchmarks/scan_bench.py measured --jobs=1 fastest on 2 cores).
     semgrep_jobs: int = 1
-    bandit_batch: int = 500
+    batch_cap: int = 500  # files per bandit / detect-secrets process
+    workers: int = 0  # scanner processes at once; 0: one per core (at least 2)
     python_tool_memory_mb: int = 4096
     max_file_bytes: int = 1_000_000
     semgrep_configs: tuple[str, ...] = ()  # extra config files/dirs (already on local disk)
@@ -85,68 +89,120 @@ class ToolResult:
     findings: list[Finding]
 
 
+@dataclass(frozen=True)
+class ToolPlan:
+    """How one scanner runs: its batches (argv lists), or a result known without running it."""
+
+    name: str
+    version: str | None
+    argvs: tuple[tuple[str, ...], ...] = ()
+    files: int = 0
+    parse: Callable[[bytes], ToolOutput] = lambda _: ToolOutput()
+    ok_codes: tuple[int, ...] = (0,)
+    memory_mb: int | None = None
+    extra_skips: tuple[SkippedFile, ...] = ()
+    ready: ToolResult | None = None
+
+
 def run_scanners(
     root: Path,
     paths: Sequence[str],
     settings: ScannerSettings,
     progress: Progress | None = None,
 ) -> list[ToolResult]:
-    """Run the enabled scanners in parallel threads (each a subprocess) over ``paths``."""
-    jobs: list[Callable[[], ToolResult]] = []
-    if "semgrep" in settings.enabled:
-        jobs.append(lambda: _semgrep(root, paths, settings, progress))
-    if "bandit" in settings.enabled:
-        jobs.append(lambda: _bandit(root, paths, settings, progress))
-    if "secrets" in settings.enabled:
-        jobs.append(lambda: _secrets(root, paths, settings, progress))
-    with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
-        futures = [pool.submit(job) for job in jobs]
-        return [f.result() for f in futures]
+    """Run the enabled scanners over ``paths``: every batch of every tool goes to one pool with a
+    worker per core, semgrep (the longest single job) first, so no core idles while work is left.
 
-
-def _execute(
-    name: str,
-    argvs: list[list[str]],
-    root: Path,
-    files: int,
-    settings: ScannerSettings,
-    parse: Callable[[bytes], ToolOutput],
-    *,
-    ok_codes: tuple[int, ...],
-    version: str | None,
-    memory_mb: int | None,
-    progress: Progress | None,
-    extra_skips: Sequence[SkippedFile] = (),
-) -> ToolResult:
-    """Run one or more batches of a tool one after another, within one time budget.
-
-    A batch that fails ends the run with that status; findings of earlier batches are kept.
+    Each tool must finish within ``tool_timeout_s`` of the start of this phase.
     """
-    if progress:
-        progress(name, "started")
-    started = time.monotonic()
-    findings: list[Finding] = []
-    skipped: list[SkippedFile] = list(extra_skips)
-    tool_run = ToolRun(name=name, version=version, status=ToolStatus.OK, files=files)
-    for argv in argvs:
-        remaining = settings.tool_timeout_s - (time.monotonic() - started)
-        result = run(
-            argv,
+    builders = {"semgrep": _semgrep_plan, "bandit": _bandit_plan, "secrets": _secrets_plan}
+    workers = settings.workers or max(os.cpu_count() or 1, 2)
+    plans = [builders[name](paths, settings, workers) for name in builders if name in settings.enabled]
+    deadline = time.monotonic() + settings.tool_timeout_s
+    tracker = _Tracker(plans, progress)
+    jobs = _job_order(plans)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [(plan, index, pool.submit(_run_batch, root, plan, index, deadline, tracker))
+                   for plan, index in jobs]
+        outcomes: dict[str, list[tuple[int, RunResult]]] = {p.name: [] for p in plans}
+        for plan, index, future in futures:
+            outcomes[plan.name].append((index, future.result()))
+    return [plan.ready or _combine(plan, sorted(outcomes[plan.name], key=lambda x: x[0]), tracker)
+            for plan in plans]
+
+
+def _job_order(plans: Sequence[ToolPlan]) -> list[tuple[ToolPlan, int]]:
+    """semgrep first (one long job), then the other tools' batches interleaved."""
+    runnable = sorted((p for p in plans if p.ready is None), key=lambda p: p.name != "semgrep")
+    order: list[tuple[ToolPlan, int]] = []
+    for index in range(max((len(p.argvs) for p in runnable), default=0)):
+        order += [(p, index) for p in runnable if index < len(p.argvs)]
+    return order
+
+
+class _Tracker:
+    """Progress per tool (first batch started, last batch done) and each tool's wall time."""
+
+    def __init__(self, plans: Sequence[ToolPlan], progress: Progress | None) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._left = {p.name: len(p.argvs) for p in plans if p.ready is None}
+        self.started: dict[str, float] = {}
+        self.finished: dict[str, float] = {}
+
+    def start(self, name: str) -> None:
+        with self._lock:
+            first = name not in self.started
+            self.started.setdefault(name, time.monotonic())
+        if first and self._progress:
+            self._progress(name, "started")
+
+    def done(self, name: str) -> None:
+        with self._lock:
+            self._left[name] -= 1
+            last = self._left[name] == 0
+            if last:
+                self.finished[name] = time.monotonic()
+        if last and self._progress:
+            self._progress(name, "done")
+
+    def wall(self, name: str) -> float:
+        return round(self.finished.get(name, 0.0) - self.started.get(name, 0.0), 3)
+
+
+def _run_batch(root: Path, plan: ToolPlan, index: int, deadline: float, tracker: _Tracker) -> RunResult:
+    tracker.start(plan.name)
+    try:
+        return run(
+            plan.argvs[index],
             cwd=root,
-            timeout_s=max(remaining, 0.001),
+            timeout_s=max(deadline - time.monotonic(), 0.001),
             env=tool_env(),
-            max_memory_bytes=memory_mb * 1024 * 1024 if memory_mb else None,
+            max_memory_bytes=plan.memory_mb * 1024 * 1024 if plan.memory_mb else None,
         )
-        tool_run, batch = _interpret(name, result, files, parse, ok_codes, version, ())
+    finally:
+        tracker.done(plan.name)
+
+
+def _combine(plan: ToolPlan, results: Sequence[tuple[int, RunResult]], tracker: _Tracker) -> ToolResult:
+    """One ToolRun from a tool's batches: the first batch that failed decides the status; the
+    findings of every batch that succeeded are kept."""
+    findings: list[Finding] = []
+    skipped: list[SkippedFile] = list(plan.extra_skips)
+    tool_run = ToolRun(name=plan.name, version=plan.version, status=ToolStatus.OK, files=plan.files)
+    failed: ToolRun | None = None
+    for _, result in results:
+        batch_run, batch = _interpret(plan.name, result, plan.files, plan.parse, plan.ok_codes, plan.version)
         findings.extend(batch)
-        skipped.extend(tool_run.skipped)
-        if tool_run.status is not ToolStatus.OK:
-            break
+        skipped.extend(batch_run.skipped)
+        if batch_run.status is ToolStatus.OK:
+            tool_run = tool_run.model_copy(update={"version": batch_run.version or tool_run.version})
+        elif failed is None:
+            failed = batch_run
+    final = failed or tool_run
     unique = tuple(sorted(set(skipped), key=lambda s: (s.path, s.reason)))
-    tool_run = tool_run.model_copy(update={"skipped": unique, "duration_s": round(time.monotonic() - started, 3)})
-    if progress:
-        progress(name, tool_run.status.value)
-    return ToolResult(tool_run, findings)
+    final = final.model_copy(update={"skipped": unique, "duration_s": tracker.wall(plan.name)})
+    return ToolResult(final, findings)
 
 
 def _interpret(
@@ -156,7 +212,6 @@ def _interpret(
     parse: Callable[[bytes], ToolOutput],
     ok_codes: tuple[int, ...],
     version: str | None,
-    extra_skips: Sequence[SkippedFile] = (),
 ) -> tuple[ToolRun, list[Finding]]:
     base = {"name": name, "version": version, "files": files, "duration_s": round(result.duration_s, 3)}
     if result.missing:
@@ -171,8 +226,8 @@ def _interpret(
         output = parse(result.stdout)
     except ToolError as exc:
         return ToolRun(**base, status=ToolStatus.FAILED, error=str(exc)), []
-    skipped = tuple(sorted({*output.skipped, *extra_skips}, key=lambda s: (s.path, s.reason)))
-    run_ = ToolRun(**{**base, "version": output.version or version}, status=ToolStatus.OK, skipped=skipped)
+    run_ = ToolRun(**{**base, "version": output.version or version}, status=ToolStatus.OK,
+                   skipped=tuple(output.skipped))
     return run_, output.findings
 
 
@@ -183,21 +238,35 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _not_applicable(name: str, version: str | None, why: str) -> ToolResult:
-    return ToolResult(ToolRun(name=name, version=version, status=ToolStatus.NOT_APPLICABLE, error=why), [])
+def _ready(name: str, version: str | None, status: ToolStatus, why: str,
+           skipped: Sequence[SkippedFile] = ()) -> ToolPlan:
+    result = ToolResult(ToolRun(name=name, version=version, status=status, error=why, skipped=tuple(skipped)), [])
+    return ToolPlan(name=name, version=version, ready=result)
 
 
-def _semgrep(root: Path, paths: Sequence[str], s: ScannerSettings, progress: Progress | None) -> ToolResult:
+def batch_size(files: int, workers: int, cap: int) -> int:
+    """Batches small enough that idle workers can take a share, large enough that start-up
+    (~0.3 s per process) stays small, and never above ``cap`` (memory)."""
+    return min(cap, max(MIN_BATCH, -(-files // (2 * workers))))
+
+
+def _batches(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), max(size, 1))]
+
+
+def _semgrep_plan(paths: Sequence[str], s: ScannerSettings, workers: int) -> ToolPlan:
     version = _version("semgrep")
     configs = [str(p) for p in semgrep.bundled_rule_files()] if s.semgrep_bundled else []
     configs += list(s.semgrep_configs)
     if not paths:
-        return _not_applicable("semgrep", version, "no files to scan")
+        return _ready("semgrep", version, ToolStatus.NOT_APPLICABLE, "no files to scan")
     if not configs:
-        error = "govbot's bundled semgrep rules are missing from this installation"
         if not s.semgrep_bundled:
-            return _not_applicable("semgrep", version, "no rules configured (semgrep.bundled is false)")
-        return ToolResult(ToolRun(name="semgrep", version=version, status=ToolStatus.FAILED, error=error), [])
+            why = "no rules configured (semgrep.bundled is false)"
+            return _ready("semgrep", version, ToolStatus.NOT_APPLICABLE, why)
+        return _ready("semgrep", version, ToolStatus.FAILED,
+                      "govbot's bundled semgrep rules are missing from this installation")
+    # One process: semgrep's start-up (~3 s, loading rules) is too costly to repeat per batch.
     argv = semgrep.build_argv(
         s.semgrep_bin,
         configs,
@@ -208,37 +277,32 @@ def _semgrep(root: Path, paths: Sequence[str], s: ScannerSettings, progress: Pro
         jobs=s.semgrep_jobs,
     )
     # semgrep exits 0 (no findings) or 1 (findings); 2+ are errors.
-    return _execute("semgrep", [argv], root, len(paths), s, semgrep.parse, ok_codes=(0, 1), version=version,
-                    memory_mb=None, progress=progress)
+    return ToolPlan(name="semgrep", version=version, argvs=(tuple(argv),), files=len(paths), parse=semgrep.parse,
+                    ok_codes=(0, 1))
 
 
-def _bandit(root: Path, paths: Sequence[str], s: ScannerSettings, progress: Progress | None) -> ToolResult:
+def _bandit_plan(paths: Sequence[str], s: ScannerSettings, workers: int) -> ToolPlan:
     version = _version("bandit")
     targets = [p for p in paths if bandit.applies_to(p)]
     if not targets:
-        return _not_applicable("bandit", version, "no Python files in the change")
-    # bandit holds every file's results in memory until it exits: batches bound its memory
-    # (measured: ~40 MB for 500 files, ~95 MB for 3,000) for ~0.3 s of start-up each.
-    argvs = [bandit.build_argv(s.bandit_bin, [_arg(p) for p in batch]) for batch in _batches(targets, s.bandit_batch)]
-    return _execute("bandit", argvs, root, len(targets), s, bandit.parse, ok_codes=(0, 1), version=version,
-                    memory_mb=s.python_tool_memory_mb, progress=progress)
+        return _ready("bandit", version, ToolStatus.NOT_APPLICABLE, "no Python files in the change")
+    # bandit holds every file's results in memory until it exits; the cap bounds that
+    # (measured: ~40 MB for 500 files, ~95 MB for 3,000).
+    size = batch_size(len(targets), workers, s.batch_cap)
+    argvs = tuple(tuple(bandit.build_argv(s.bandit_bin, [_arg(p) for p in b])) for b in _batches(targets, size))
+    return ToolPlan(name="bandit", version=version, argvs=argvs, files=len(targets), parse=bandit.parse,
+                    ok_codes=(0, 1), memory_mb=s.python_tool_memory_mb)
 
 
-def _batches(items: Sequence[str], size: int) -> list[list[str]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), max(size, 1))]
-
-
-def _secrets(root: Path, paths: Sequence[str], s: ScannerSettings, progress: Progress | None) -> ToolResult:
+def _secrets_plan(paths: Sequence[str], s: ScannerSettings, workers: int) -> ToolPlan:
     version = _version("detect-secrets")
     skips = [SkippedFile(path=p, reason=r) for p in paths if (r := secrets.heuristic_skip(p))]
     skipped_paths = {x.path for x in skips}
     targets = [p for p in paths if p not in skipped_paths]
     if not targets:
-        return ToolResult(
-            ToolRun(name="secrets", version=version, status=ToolStatus.NOT_APPLICABLE, skipped=tuple(skips),
-                    error="no text files to scan"),
-            [],
-        )
-    argv = secrets.build_argv(s.detect_secrets_bin, [_arg(p) for p in targets])
-    return _execute("secrets", [argv], root, len(targets), s, secrets.parse, ok_codes=(0,), version=version,
-                    memory_mb=s.python_tool_memory_mb, progress=progress, extra_skips=skips)
+        return _ready("secrets", version, ToolStatus.NOT_APPLICABLE, "no text files to scan", skips)
+    size = batch_size(len(targets), workers, s.batch_cap)
+    argvs = tuple(tuple(secrets.build_argv(s.detect_secrets_bin, [_arg(p) for p in b]))
+                  for b in _batches(targets, size))
+    return ToolPlan(name="secrets", version=version, argvs=argvs, files=len(targets), parse=secrets.parse,
+                    memory_mb=s.python_tool_memory_mb, extra_skips=tuple(skips))

@@ -19,6 +19,9 @@ from govbot.policy.model import Policy
 
 MAX_POLICY_BYTES = 256 * 1024
 DEFAULT_POLICY_PATH = ".github/govbot.yml"
+# Extra semgrep rule files named by semgrep.rules, read from the base branch (CLI and Action alike).
+MAX_RULE_FILES = 100
+MAX_RULE_FILE_BYTES = 4 * MAX_POLICY_BYTES
 
 
 def default_policy() -> Policy:

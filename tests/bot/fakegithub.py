@@ -194,7 +194,8 @@ class FakeGitHub:
     def __enter__(self) -> FakeGitHub:
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -399,6 +400,8 @@ class FakeGitHub:
         items = []
         for f in p.files:
             sha = blob_sha(f.content) if f.content is not None else "0" * 40
+            if f.mode == "160000" and f.content is not None:
+                sha = f.content.decode()  # a submodule's entry is the commit it points to
             item: Json = {"sha": sha, "filename": f.filename, "status": f.status,
                           "additions": f.additions, "deletions": f.deletions,
                           "changes": f.additions + f.deletions,

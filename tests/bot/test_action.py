@@ -221,6 +221,23 @@ def test_approval_flow(fake: FakeGitHub, tmp_path: Path) -> None:
     assert "human-review-required" in fake.issue_labels(7)
 
 
+def test_fork_review_event_is_read_only_and_recheck_updates_the_check(fake: FakeGitHub, tmp_path: Path) -> None:
+    open_pr(fake, py_file("shop/totals.py", CLEAN_PY), commit=ai_commit(), fork=True)
+    assert run_action(fake, tmp_path, "pull_request_opened.json", event_name="pull_request_target").code == 1
+    fake.approve(7, BOB, HEAD)
+
+    fake.read_only = True  # pull_request_review from a fork: GitHub hands out a read-only token
+    r = run_action(fake, tmp_path, "pull_request_review_submitted.json", event_name="pull_request_review")
+    assert govbot_check(fake)["conclusion"] == "failure"  # could not be updated
+    assert "`/govbot recheck`" in r.summary
+    assert all(q.status == 403 for q in fake.writes()[-2:])
+
+    fake.read_only = False  # issue_comment runs in the base repository, with a write token
+    r = run_action(fake, tmp_path, "issue_comment_recheck.json", event_name="issue_comment")
+    assert r.code == 0
+    assert govbot_check(fake)["conclusion"] == "success"
+
+
 def test_fork_pull_request_with_read_only_token_degrades(fake: FakeGitHub, tmp_path: Path) -> None:
     open_pr(fake, py_file("shop/export.py", SHELL_PY), number=8, author=User("outsider", 202), fork=True)
     fake.read_only = True
@@ -324,12 +341,15 @@ def test_large_pull_request_1500_files(fake: FakeGitHub, tmp_path: Path) -> None
     files = [FakeFile(f"docs/page{i:04}.md", b"# page %d\n" % i, status="added",
                       patch=f"@@ -0,0 +1 @@\n+# page {i}", additions=1) for i in range(1500)]
     open_pr(fake, *files)
+    fake.latency_s = 0.001  # a request in flight yields the GIL, so overlapping reads are visible
 
     r = run_action(fake, tmp_path, "pull_request_opened.json", env={"GOVBOT_SCANNERS": "secrets"})
 
     assert r.code == 0, r.stdout
     pages = fake.calls("GET", r"/repos/octo/shop/pulls/7/files")
     assert len(pages) == 15
+    assert len(fake.calls("GET", r"/repos/octo/shop/git/blobs/.*")) == 1500
+    assert 2 <= fake.max_concurrent <= 8  # blob reads on the bounded pool
     report = json.loads(Path(r.outputs["json-report"]).read_text())
     assert report["change"]["files_changed"] == 1500
     assert any("300 files" in t for t in report["change"]["truncated"])
@@ -415,3 +435,15 @@ def test_github_enterprise_prefix_and_all_scanners(tmp_path: Path) -> None:
         report = json.loads(Path(r.outputs["json-report"]).read_text())
         assert {t["name"] for t in report["tools"]} >= {"semgrep", "bandit"}
         assert len(ghes.comments_on(7)) == 1
+
+
+def test_an_unexpected_crash_exits_2_never_1_or_0(fake: FakeGitHub, tmp_path: Path) -> None:
+    open_pr(fake, py_file("shop/totals.py", CLEAN_PY))
+
+    def crashing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("scanner exploded\n::error::injected")
+
+    r = run_action(fake, tmp_path, "pull_request_opened.json", analyser=crashing)
+    assert r.code == 2
+    assert "govbot: internal error: RuntimeError: scanner exploded ::error::injected" in r.stdout
+    assert fake.writes() == []

@@ -98,3 +98,13 @@ def test_post_is_not_retried_after_a_server_error() -> None:
     with pytest.raises(GitHubServerError):
         call_with_retries(fn, idempotent=False, budget=budget, what="POST x")
     assert calls["n"] == 1
+
+
+def test_budget_reservations_never_overspend_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    budget = RetryBudget(settings=RetrySettings(budget_s=10), sleep=lambda s: None)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        granted = list(pool.map(lambda _: budget.reserve(0.5), range(200)))
+    assert granted.count(True) == 20
+    assert budget.spent_s == 10 and budget.remaining() == 0

@@ -1,7 +1,16 @@
 from __future__ import annotations
 
-from govbot.bot.github_api import CommitData, PullData, PullFile, UserRef
-from govbot.bot.github_change import build_change, changed_file, limits_hit, parse_patch
+import pytest
+
+from govbot.bot.github_api import CommitData, PullData, PullFile, TreeEntry, UserRef
+from govbot.bot.github_change import (
+    _literal_dir,
+    apply_tree_modes,
+    build_change,
+    changed_file,
+    limits_hit,
+    parse_patch,
+)
 from govbot.core.models import FileKind, FileStatus
 
 
@@ -49,3 +58,39 @@ def test_build_change_carries_pr_meta_and_commit_accounts() -> None:
     assert change.pr is not None and change.pr.from_fork and change.pr.labels == ("bug",)
     assert change.commits[0].author_login == "alice" and change.commits[0].committer_login is None
     assert (change.base, change.head) == ("b" * 40, "h" * 40)
+
+
+def _entry(path: str, mode: str, sha: str, size: int | None = 10) -> TreeEntry:
+    return TreeEntry(path=path, mode=mode, type="commit" if mode == "160000" else "blob", sha=sha, size=size)
+
+
+def test_tree_modes_mark_symlinks_submodules_and_mode_only_changes() -> None:
+    files = [
+        PullFile("link", "added", "l" * 40, 1, 0, 1, "@@ -0,0 +1 @@\n+../x"),
+        PullFile("vendor/lib", "added", "c" * 40, 1, 0, 1, "@@ -0,0 +1 @@\n+x"),
+        PullFile("run.sh", "changed", "r" * 40, 0, 0, 0, None),
+        PullFile("logo.png", "modified", "n" * 40, 0, 0, 0, None),
+        PullFile("new.py", "renamed", "p" * 40, 1, 0, 1, "@@ -1 +1,2 @@\n a\n+b", previous_filename="old.py"),
+    ]
+    change = build_change(pull(changed_files=5), files, [])
+    head = {"link": _entry("link", "120000", "l" * 40), "vendor/lib": _entry("vendor/lib", "160000", "c" * 40, None),
+            "run.sh": _entry("run.sh", "100755", "r" * 40), "logo.png": _entry("logo.png", "100644", "n" * 40, 99),
+            "new.py": _entry("new.py", "100755", "p" * 40)}
+    base = {"run.sh": _entry("run.sh", "100644", "r" * 40), "logo.png": _entry("logo.png", "100644", "o" * 40),
+            "old.py": _entry("old.py", "100644", "q" * 40)}
+
+    out = {f.path: f for f in apply_tree_modes(change, head, base, ("note",)).files}
+
+    assert (out["link"].kind, out["link"].new_mode, out["link"].old_mode) == (FileKind.SYMLINK, "120000", None)
+    assert out["vendor/lib"].kind is FileKind.SUBMODULE
+    assert (out["run.sh"].mode_only, out["run.sh"].binary, out["run.sh"].old_mode) == (True, False, "100644")
+    assert (out["logo.png"].mode_only, out["logo.png"].binary, out["logo.png"].size) == (False, True, 99)
+    assert (out["new.py"].old_mode, out["new.py"].new_mode, out["new.py"].mode_only) == ("100644", "100755", False)
+    assert apply_tree_modes(change, head, base, ("note",)).truncated[-1] == "note"
+
+
+@pytest.mark.parametrize(("glob", "prefix"), [
+    (".semgrep/*.yml", ".semgrep"), ("ci/rules/**/*.yaml", "ci/rules"), ("*.yml", ""), ("**/r.yml", ""),
+    ("a/{b,c}/x.yml", "a")])
+def test_literal_directory_of_a_rule_glob(glob: str, prefix: str) -> None:
+    assert _literal_dir(glob) == prefix
