@@ -17,7 +17,6 @@ workflow-command annotations and the step summary, and the summary says so.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import json
@@ -760,21 +759,6 @@ def run(env: Mapping[str, str], *, out: TextIO | None = None, analyser: Analyser
         print(f"::{resume_token}::", file=out, flush=True)
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register ``govbot action`` (called by ``bot/cli.py``)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "action",
-        help="run as the GitHub Action (reads GITHUB_EVENT_PATH/GITHUB_EVENT_NAME)",
-        description="Run govbot for the current GitHub Actions event. Configuration comes from the "
-        "environment that action.yml sets from its inputs; see docs/action.md.",
-    )
-    parser.set_defaults(func=_cli)
-
-
-def _cli(args: argparse.Namespace) -> int:
-    import os
-
-    return run(os.environ)
 
 
 if __name__ == "__main__":

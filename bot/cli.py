@@ -93,11 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from govbot.bot import action
     from govbot.router import commands
 
     commands.add_parsers(sub)
-    action.add_parser(sub)
+    action = sub.add_parser(
+        "action",
+        help="run as the GitHub Action (reads GITHUB_EVENT_PATH/GITHUB_EVENT_NAME)",
+        description="Run govbot for the current GitHub Actions event. Configuration comes from the "
+        "environment that action.yml sets from its inputs; see docs/action.md.",
+    )
+    action.set_defaults(func=cmd_action)
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
@@ -234,6 +239,13 @@ def emit(report: Report, fmt: str, output: str | None) -> None:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     return run_scan(args, Path(args.path), args.base, args.head)
+
+
+def cmd_action(args: argparse.Namespace) -> int:
+    # Imported here: PyGithub costs ~0.3 s to load, which local scans never need.
+    from govbot.bot.action import run
+
+    return run(os.environ)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
