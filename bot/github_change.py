@@ -15,9 +15,6 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from unidiff.errors import UnidiffParseError
-from unidiff.patch import PatchSet
-
 from govbot.bot.github_api import (
     MAX_LISTED_FILES,
     CommitData,
@@ -28,7 +25,8 @@ from govbot.bot.github_api import (
     TreeEntry,
     TreeListing,
 )
-from govbot.core.errors import PolicyError
+from govbot.core.diff import kind_for_mode, parse_hunks
+from govbot.core.errors import GitError, PolicyError
 from govbot.core.models import (
     ChangedFile,
     ChangeSet,
@@ -59,28 +57,13 @@ _STATUS = {
 }
 
 
-def parse_patch(patch: str) -> tuple[tuple[Hunk, ...], frozenset[int]]:
-    """Hunks and added line numbers of one file's ``patch`` from the files API.
-
-    GitHub sends only the hunks; unidiff needs file headers, so two fixed ones are prepended
-    (the real names never enter the parser).
-    """
+def parse_patch(patch: str) -> tuple[tuple[Hunk, ...], frozenset[int]] | None:
+    """Hunks and added line numbers of one file's ``patch`` from the files API; None if it
+    cannot be parsed (the file's changed lines are then unknown)."""
     try:
-        parsed = PatchSet("--- a/file\n+++ b/file\n" + patch + ("" if patch.endswith("\n") else "\n"))
-    except UnidiffParseError:
-        return (), frozenset()
-    if len(parsed) != 1:
-        return (), frozenset()
-    pf = parsed[0]
-    hunks = tuple(
-        Hunk(old_start=h.source_start, old_lines=h.source_length, new_start=h.target_start,
-             new_lines=h.target_length)
-        for h in pf
-    )
-    added = frozenset(
-        line.target_line_no for h in pf for line in h if line.is_added and line.target_line_no is not None
-    )
-    return hunks, added
+        return parse_hunks(patch)
+    except GitError:
+        return None
 
 
 _SUBMODULE_LINE = re.compile(r"[+-]Subproject commit [0-9a-f]{40}")
@@ -96,15 +79,18 @@ def _kind(f: PullFile) -> FileKind:
 
 def changed_file(f: PullFile) -> ChangedFile:
     status = _STATUS.get(f.status, FileStatus.MODIFIED)
-    hunks, added = parse_patch(f.patch) if f.patch else ((), frozenset[int]())
+    parsed = parse_patch(f.patch) if f.patch else None
+    hunks, added = parsed or ((), frozenset[int]())
     deleted = status is FileStatus.DELETED
+    binary = f.patch is None and f.changes == 0 and status is not FileStatus.RENAMED and not deleted
     return ChangedFile(
         path=f.filename,
         old_path=f.previous_filename,
         status=status,
         kind=_kind(f),
-        binary=f.patch is None and f.changes == 0 and status is not FileStatus.RENAMED and not deleted,
+        binary=binary,
         hunks=hunks,
+        lines_unknown=parsed is None and f.changes > 0 and not binary and not deleted,
         added_lines=added,
         additions=f.additions,
         deletions=f.deletions,
@@ -306,14 +292,6 @@ def _maybe_mode_only(f: ChangedFile) -> bool:
             and f.additions == 0 and f.deletions == 0)
 
 
-def _kind_of(mode: str) -> FileKind:
-    if mode == SYMLINK_MODE:
-        return FileKind.SYMLINK
-    if mode == SUBMODULE_MODE:
-        return FileKind.SUBMODULE
-    return FileKind.REGULAR
-
-
 def apply_tree_modes(change: ChangeSet, head: Mapping[str, TreeEntry], base: Mapping[str, TreeEntry],
                      notes: Sequence[str] = ()) -> ChangeSet:
     """The change with kinds, modes, sizes and mode-only changes from the trees. Pure."""
@@ -322,7 +300,7 @@ def apply_tree_modes(change: ChangeSet, head: Mapping[str, TreeEntry], base: Map
         update: dict[str, object] = {}
         new = head.get(f.path)
         if new is not None:
-            kind = _kind_of(new.mode)
+            kind = kind_for_mode(new.mode)
             update.update(new_mode=new.mode, kind=kind, size=new.size)
             if kind is not FileKind.REGULAR:
                 update["binary"] = False

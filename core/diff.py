@@ -129,21 +129,34 @@ def _parse_one(section: str) -> PatchedFile:
     return file
 
 
-def _changed_file(entry: RawEntry, pf: PatchedFile, section: str) -> ChangedFile:
-    deleted = entry.status is FileStatus.DELETED
-    mode = entry.old_mode if deleted else entry.new_mode
+def hunks_and_added(pf: PatchedFile) -> tuple[tuple[Hunk, ...], frozenset[int]]:
     hunks = tuple(
-        Hunk(
-            old_start=h.source_start,
-            old_lines=h.source_length,
-            new_start=h.target_start,
-            new_lines=h.target_length,
-        )
+        Hunk(old_start=h.source_start, old_lines=h.source_length, new_start=h.target_start, new_lines=h.target_length)
         for h in pf
     )
     added = frozenset(
         line.target_line_no for h in pf for line in h if line.is_added and line.target_line_no is not None
     )
+    return hunks, added
+
+
+def parse_hunks(patch: str) -> tuple[tuple[Hunk, ...], frozenset[int]]:
+    """Hunks and added lines of a patch that has hunks only (GitHub's files API ``patch``).
+
+    unidiff needs file headers, so two fixed ones are prepended; the real names never enter the
+    parser. Raises GitError when the text is not a patch.
+    """
+    text = "--- a/file\n+++ b/file\n" + patch + ("" if patch.endswith("\n") else "\n")
+    hunks, added = hunks_and_added(_parse_one(text))
+    if patch.strip() and not hunks:
+        raise GitError("the patch has text but no hunks")
+    return hunks, added
+
+
+def _changed_file(entry: RawEntry, pf: PatchedFile, section: str) -> ChangedFile:
+    deleted = entry.status is FileStatus.DELETED
+    mode = entry.old_mode if deleted else entry.new_mode
+    hunks, added = hunks_and_added(pf)
     mode_only = (
         entry.status is FileStatus.MODIFIED
         and entry.old_sha == entry.new_sha
@@ -172,7 +185,7 @@ def in_scope(file: ChangedFile, line: int | None, scope: str, context: int = 0) 
 
     Hunks come from ``git diff -U3`` (or GitHub's patches), so they already hold 3 context lines.
     """
-    if scope == "file" or file.status is FileStatus.ADDED:
+    if scope == "file" or file.status is FileStatus.ADDED or file.lines_unknown:
         return True
     if line is None:
         return scope == "file"

@@ -92,6 +92,9 @@ class ChangedFile(Frozen):
     head_blob: str | None = None
     size: int | None = None
     patch: str | None = Field(default=None, repr=False)  # unified diff text (untrusted)
+    # The changed lines are not known (GitHub sent no patch, or it could not be parsed): every
+    # line of the file then counts as part of the change, so nothing slips out of the diff scope.
+    lines_unknown: bool = False
 
 
 class Commit(Frozen):

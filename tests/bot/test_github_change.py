@@ -25,7 +25,9 @@ def pull(**over: object) -> PullData:
 
 def test_parse_patch_hunks_and_added_lines() -> None:
     patch = "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n@@ -10 +11,2 @@\n x\n+y\n\\ No newline at end of file"
-    hunks, added = parse_patch(patch)
+    parsed = parse_patch(patch)
+    assert parsed is not None
+    hunks, added = parsed
     assert [(h.old_start, h.new_start, h.new_lines) for h in hunks] == [(1, 1, 4), (10, 11, 2)]
     assert added == {2, 3, 12}
 
@@ -94,3 +96,14 @@ def test_tree_modes_mark_symlinks_submodules_and_mode_only_changes() -> None:
     ("a/{b,c}/x.yml", "a")])
 def test_literal_directory_of_a_rule_glob(glob: str, prefix: str) -> None:
     assert _literal_dir(glob) == prefix
+
+
+def test_unknown_changed_lines_put_the_whole_file_in_scope() -> None:
+    from govbot.core.diff import in_scope
+
+    garbled = changed_file(PullFile("a.py", "modified", "s" * 40, 3, 1, 4, "not a patch at all", None))
+    assert garbled.lines_unknown and in_scope(garbled, 99, "added")
+    too_big = changed_file(PullFile("b.py", "modified", "s" * 40, 900, 10, 910, None, None))
+    assert too_big.lines_unknown and in_scope(too_big, 1, "added")
+    fine = changed_file(PullFile("c.py", "modified", "s" * 40, 1, 0, 1, "@@ -1 +1,2 @@\n a\n+b", None))
+    assert not fine.lines_unknown and not in_scope(fine, 1, "added") and in_scope(fine, 2, "added")
