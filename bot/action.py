@@ -273,7 +273,7 @@ def exit_code(decision: Decision, fail_on: str, verdict: ReviewVerdict | None) -
     """The job's exit code: ``exit_code_for`` (0/1/2), softened by fail-on and a satisfied review."""
     code = exit_code_for(decision)
     if fail_on == "never":
-        return 0
+        return 0 if code == 1 else code  # an incomplete analysis is never a pass
     satisfied = verdict is not None and verdict.satisfied
     if decision.outcome is Outcome.REVIEW_REQUIRED and code == 1 and (fail_on == "block" or satisfied):
         return 0

@@ -160,9 +160,12 @@ def run_scan(args: argparse.Namespace, repo_path: Path, base: str, head: str) ->
     err = Console(stderr=True)
     repo = localgit.open_repo(repo_path)
     change = localgit.load_change(repo, base, head)
-    policy, source = load_policy(repo, change.base, args.policy)
+    # The policy in force is the base branch's as it is now (its tip), not as it was at the
+    # merge base: a branch forked before the policy was tightened must not escape it.
+    base_tip = localgit.resolve(repo, base)
+    policy, source = load_policy(repo, base_tip, args.policy)
     with tempfile.TemporaryDirectory(prefix="govbot-rules-") as rules_tmp:
-        configs = semgrep_rule_files(repo, change.base, policy, Path(rules_tmp))
+        configs = semgrep_rule_files(repo, base_tip, policy, Path(rules_tmp))
         options = ScanOptions(
             scanners=scanner_settings(os.environ, configs),
             diff_scope=DiffScope(args.diff_scope) if args.diff_scope else None,

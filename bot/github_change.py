@@ -90,7 +90,8 @@ def changed_file(f: PullFile) -> ChangedFile:
         kind=_kind(f),
         binary=binary,
         hunks=hunks,
-        lines_unknown=parsed is None and f.changes > 0 and not binary and not deleted,
+        # "binary" per the API may come from the PR's .gitattributes: its content decides later.
+        lines_unknown=parsed is None and not deleted and (f.changes > 0 or binary),
         added_lines=added,
         additions=f.additions,
         deletions=f.deletions,
@@ -173,6 +174,8 @@ def build_change(pr: PullData, files: Sequence[PullFile], commits: Sequence[Comm
         commits=tuple(commit(c) for c in commits),
         pr=pull_meta(pr),
         truncated=limits_hit(pr, files, commits),
+        unanalysed=(f"{pr.changed_files - len(files):,} changed file(s) were not listed by GitHub",)
+        if pr.changed_files > len(files) else (),
     )
 
 

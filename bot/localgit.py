@@ -75,7 +75,9 @@ def merge_base(repo: Repo, base: str, head: str) -> str:
     return base  # unrelated histories: compare the trees directly
 
 
-_DIFF_OPTS = ("--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--ignore-submodules=none")
+# --text: whether a file is binary is decided from its content, never from the PR's own
+# .gitattributes (a "*.py -diff" line would otherwise hide files from every scanner).
+_DIFF_OPTS = ("--no-color", "--no-ext-diff", "--no-textconv", "--text", "--find-renames", "--ignore-submodules=none")
 
 
 def load_change(repo: Repo, base_ref: str, head_ref: str) -> ChangeSet:

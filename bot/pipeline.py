@@ -42,7 +42,9 @@ from govbot.router.review import LLMEnvironment, ReviewRequest, review
 
 # Files that configure govbot or its scanners. A PR that edits them cannot change its own review:
 # they are read from the base branch, and the change is flagged "policy change pending review".
-CONFIG_PATHS = (DEFAULT_POLICY_PATH, ".github/govbot.yaml", ".semgrepignore", ".bandit", ".secrets.baseline")
+CONFIG_PATHS = (
+    DEFAULT_POLICY_PATH, ".github/govbot.yaml", ".semgrepignore", ".bandit", ".secrets.baseline", ".gitattributes",
+)
 
 
 class ContentSource(Protocol):
@@ -90,8 +92,6 @@ def _skip_reason(f: ChangedFile, excludes: Sequence[str], max_bytes: int) -> tup
         return "submodule (only the pointer changed; its code is not in this repository)", False
     if f.kind is FileKind.SYMLINK:
         return "symlink (not followed; its target is checked)", False
-    if f.binary:
-        return "binary file", False
     if f.mode_only:
         return "mode change only (content unchanged)", False
     if safe_relpath(f.path) is None:
@@ -131,6 +131,7 @@ def analyse(
     scope = options.diff_scope or policy.settings.diff_scope
     plan = plan_files(change, policy, settings.max_file_bytes)
     readable, skipped = _readable(plan, contents.read(plan.scan), settings.max_file_bytes)
+    skipped += [SkippedFile(path="(pull request)", reason=why, incomplete=True) for why in change.unanalysed]
     link_targets = contents.read(plan.symlinks) if plan.symlinks else {}
     analysed = frozenset(readable)
     files = {f.path: f for f in change.files}
@@ -196,8 +197,18 @@ def _readable(plan: FilePlan, data: dict[str, bytes], max_bytes: int) -> tuple[d
         elif len(blob) > max_bytes:
             skipped.append(SkippedFile(path=f.path, reason=f"larger than {max_bytes} bytes", incomplete=True))
         else:
-            readable[f.path] = blob
+            readable[f.path] = _as_utf8(blob)
     return readable, skipped
+
+
+def _as_utf8(blob: bytes) -> bytes:
+    """detect-secrets silently skips a file that is not valid UTF-8; one stray Latin-1 byte must
+    not hide a secret. Invalid bytes become U+FFFD, so lines and line numbers stay the same."""
+    try:
+        blob.decode("utf-8")
+    except UnicodeDecodeError:
+        return blob.decode("utf-8", "replace").encode("utf-8")
+    return blob
 
 
 def _llm_review(

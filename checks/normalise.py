@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from govbot.core.diff import in_scope
+from govbot.core.diff import span_in_scope
 from govbot.core.fingerprint import finding_fingerprint
 from govbot.core.models import ChangedFile, DiffScope, Finding, Severity, Suppression
 
@@ -92,7 +92,7 @@ def normalise(
     for f in sorted(raw, key=_order):
         changed = files.get(f.path)
         updates: dict[str, object] = {
-            "in_diff": changed is not None and in_scope(changed, f.line, scope),
+            "in_diff": changed is not None and span_in_scope(changed, f.line, f.end_line, scope),
             "suppression": _suppression(f, changed, source),
         }
         if not f.fingerprint:
@@ -121,7 +121,10 @@ def _suppression(f: Finding, changed: ChangedFile | None, source: SourceLines) -
     for number in (f.line, f.line - 1):
         marker = marker_in(source.line(f.path, number))
         if marker and (number == f.line or source.line(f.path, number).lstrip().startswith("#")):
-            added = changed is not None and number in changed.added_lines
+            # Added if the marker is new, or if it now covers code the change adds below it.
+            added = changed is not None and (
+                changed.lines_unknown or number in changed.added_lines or f.line in changed.added_lines
+            )
             return Suppression(marker=marker, added_by_change=added)
     return None
 
@@ -130,7 +133,11 @@ def added_suppressions(files: Sequence[ChangedFile], source: SourceLines) -> lis
     """One finding per suppression comment that the change itself adds."""
     findings: list[Finding] = []
     for changed in files:
-        for number in sorted(changed.added_lines):
+        if changed.lines_unknown:
+            numbers: Sequence[int] = range(1, len(source.lines(changed.path)) + 1)
+        else:
+            numbers = sorted(changed.added_lines)
+        for number in numbers:
             text = source.line(changed.path, number)
             marker = marker_in(text)
             if marker is None:
@@ -159,8 +166,8 @@ def dedupe(findings: Sequence[Finding]) -> list[Finding]:
         keys = [(f.path, f.line, c) for c in f.cwe] or [(f.path, f.line, f.rule_id)]
         hit = next((index[k] for k in keys if k in index and f.line is not None), None)
         if hit is None or kept[hit].tool == f.tool:
-            if hit is not None and kept[hit].rule_id == f.rule_id:
-                continue  # the same tool reported the same rule twice on one line
+            if hit is not None and kept[hit].rule_id == f.rule_id and kept[hit].fingerprint == f.fingerprint:
+                continue  # the same tool reported the same thing twice
             index.update({k: len(kept) for k in keys if k not in index})
             kept.append(f)
             continue

@@ -55,6 +55,10 @@ class ScannerSettings:
 
 def safe_relpath(path: str) -> PurePosixPath | None:
     """The path if it is a plain relative path inside the tree; None for anything else."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # a name that is not valid UTF-8 (kept as surrogates by git's reader)
+        return None
     p = PurePosixPath(path)
     if not path or p.is_absolute() or any(part in ("..", "") for part in path.split("/")) or "\x00" in path:
         return None

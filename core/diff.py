@@ -180,6 +180,16 @@ def _changed_file(entry: RawEntry, pf: PatchedFile, section: str) -> ChangedFile
     )
 
 
+def span_in_scope(file: ChangedFile, line: int | None, end_line: int | None, scope: str) -> bool:
+    """A finding spanning ``line``..``end_line`` is in scope if any of its lines is (at most 200
+    lines are looked at; a longer span counts as in scope)."""
+    if line is None or end_line is None or end_line <= line:
+        return in_scope(file, line, scope)
+    if end_line - line > 200:
+        return True
+    return any(in_scope(file, n, scope) for n in range(line, end_line + 1))
+
+
 def in_scope(file: ChangedFile, line: int | None, scope: str, context: int = 0) -> bool:
     """Whether a finding at ``line`` of ``file`` belongs to the change under a diff scope.
 

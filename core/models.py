@@ -147,6 +147,8 @@ class ChangeSet(Frozen):
     head_ref: str | None = None  # the head branch name, when known (local scans; PRs use pr.head_ref)
     # Limits of the source (e.g. GitHub's 3,000-file cap) that made the change set partial.
     truncated: tuple[str, ...] = ()
+    # Of those, the ones that left changed files unanalysed: the analysis is then incomplete.
+    unanalysed: tuple[str, ...] = ()
 
     def file(self, path: str) -> ChangedFile | None:
         for f in self.files:

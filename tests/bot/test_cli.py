@@ -111,3 +111,18 @@ def test_llm_sdks_are_not_loaded_unless_a_model_is_called() -> None:
     code = "import sys, govbot.bot.cli; print(sorted(m for m in ('openai', 'anthropic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_policy_is_the_base_branch_tip_not_the_merge_base(repo: GitRepo) -> None:
+    repo.write("a.py", "a = 1\n")
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("a.py", "a = 2\n")
+    repo.commit("feature forked before the policy")
+    repo.git("checkout", "--quiet", "main")
+    repo.write(".github/govbot.yml", "rules:\n  - id: strict\n    match: {touches: ['*.py']}\n    action: block\n")
+    repo.commit("tighten policy")
+    result = govbot("scan", str(repo.path), "--base", "main", "--head", "feature", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert any(r["rule"] == "strict" for r in report["decision"]["reasons"])

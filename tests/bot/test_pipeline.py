@@ -216,3 +216,70 @@ def test_paths_scanners_skip_by_default_are_scanned_deliberately(base: GitRepo) 
     assert semgrep_paths >= {"tests/test_x.py", "vendor/lib.py", "node_modules/pkg/x.py", "build/gen.py",
                              "app/x.min.py"}
     assert report.change.files_skipped == ()
+
+
+def test_gitattributes_cannot_hide_files_from_the_scanners(base: GitRepo) -> None:
+    base.write(".gitattributes", "*.py -diff\n")
+    base.write("app/x.py", f'import subprocess\nsubprocess.call(input(), shell=True)\nKEY = "{AWS_KEY}"\n')
+    base.commit("hide")
+    report = scan(base)
+    assert any(f.path == "app/x.py" and f.tool == "secrets" and f.in_diff for f in report.findings)
+    assert report.decision.outcome is Outcome.BLOCK
+    assert any(f.rule_id == "govbot:policy-change" and f.path == ".gitattributes" for f in report.findings)
+
+
+def test_non_utf8_content_still_gets_secret_scanning(base: GitRepo) -> None:
+    base.write("settings.ini", b"# caf\xe9\naws_key = " + AWS_KEY.encode() + b"\n")
+    base.commit("latin-1 settings")
+    report = scan(base)
+    assert [(f.path, f.line) for f in report.findings if f.tool == "secrets"] == [("settings.ini", 2)]
+
+
+def test_finding_spanning_an_added_line_is_in_the_diff(repo: GitRepo) -> None:
+    workflow = ("on: pull_request\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n"
+                "          echo one\n          echo {}\n")
+    repo.write(".github/workflows/ci.yml", workflow.format("two"))
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write(".github/workflows/ci.yml", workflow.format("${{ github.event.pull_request.title }}"))
+    repo.commit("inject")
+    report = scan(repo)
+    injection = [f for f in report.findings if "script-injection" in f.rule_id]
+    assert injection and injection[0].in_diff
+    assert report.decision.outcome is Outcome.BLOCK
+
+
+def test_marker_above_new_code_counts_as_added(repo: GitRepo) -> None:
+    repo.write("a.py", "import pickle\n\n\ndef f(b):\n    # nosemgrep\n    return 1\n")
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("a.py", "import pickle\n\n\ndef f(b):\n    # nosemgrep\n    return pickle.loads(b)\n")
+    repo.commit("use the old marker for new code")
+    report = scan(repo)
+    flagged = [f for f in report.findings if f.line == 6 and f.tool in ("semgrep", "bandit")]
+    assert flagged and all(f.suppression is None or f.suppression.added_by_change for f in flagged)
+
+
+class _Mapping:
+    def __init__(self, data: dict[str, bytes]) -> None:
+        self.data = data
+
+    def read(self, files):  # type: ignore[no-untyped-def]
+        return {f.path: self.data[f.path] for f in files if f.path in self.data}
+
+
+def test_unlisted_files_and_unknown_lines_never_pass_silently() -> None:
+    from govbot.core.models import ChangedFile, ChangeSet, FileStatus
+
+    code = f'KEY = "{AWS_KEY}"  # pragma: allowlist secret\n'.encode()
+    change = ChangeSet(
+        base="b" * 40, head="h" * 40,
+        files=(ChangedFile(path="app.py", status=FileStatus.MODIFIED, lines_unknown=True),),
+        unanalysed=("2,000 changed file(s) were not listed by GitHub",),
+    )
+    report = analyse(change, default_policy(), _Mapping({"app.py": code}), ScanOptions())
+    assert not report.decision.complete
+    assert any(f.rule_id == "govbot:suppression-added" for f in report.findings)
+    secret = [f for f in report.findings if f.tool == "secrets"]
+    assert secret and secret[0].suppression and secret[0].suppression.added_by_change
+    assert report.decision.outcome is Outcome.BLOCK

@@ -48,7 +48,7 @@ def test_every_kind_of_change_is_classified(repo: GitRepo) -> None:
     assert files["new_name.py"].status is FileStatus.RENAMED
     assert files["new_name.py"].old_path == "old_name.py"
     assert files["run.sh"].mode_only and files["run.sh"].kind is FileKind.EXECUTABLE
-    assert files["image.bin"].binary
+    assert not files["image.bin"].binary  # --text: binary is decided from content, not .gitattributes
     assert files["kind.txt"].status is FileStatus.TYPE_CHANGED
     assert files["kind.txt"].kind is FileKind.SYMLINK
     assert files["escape"].kind is FileKind.SYMLINK
