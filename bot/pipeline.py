@@ -15,7 +15,7 @@ from typing import Protocol
 
 from govbot import __version__
 from govbot.checks.authorship import detect
-from govbot.checks.normalise import SourceLines, added_suppressions, normalise
+from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
 from govbot.checks.scan import Progress, ScannerSettings, materialise, run_scanners, safe_relpath
 from govbot.core.fingerprint import finding_fingerprint
 from govbot.core.models import (
@@ -151,8 +151,11 @@ def analyse(
         )
         authorship = detect(change, policy.authorship, branch=change.head_ref)
         route, llm, llm_findings = _llm_review(change, tuple(findings), authorship, policy, llm_env)
-        all_findings = redact_texts(normalise([*findings, *llm_findings], files, source, scope))
-    authorship = redact_evidence(authorship)
+        # Only the LLM's findings are new here; the deterministic ones are already normalised.
+        merged = dedupe([*findings, *normalise(llm_findings, files, source, scope)])
+    redactor = Redactor.default()
+    all_findings = redact_texts(merged, redactor)
+    authorship = redact_evidence(authorship, redactor)
 
     tools = tuple(r.run for r in results)
     facts = facts_for(change, all_findings, authorship, route, llm, tools, tuple(skipped))
@@ -227,10 +230,9 @@ def _llm_review(
     return outcome.route, outcome.llm, outcome.findings
 
 
-def redact_texts(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+def redact_texts(findings: Sequence[Finding], redactor: Redactor) -> tuple[Finding, ...]:
     """Last line of defence: a message that quotes a secret (a user's semgrep rule interpolating
     ``$VALUE``, a tool that prints the match) is redacted before any output is rendered."""
-    redactor = Redactor.default()
     out: list[Finding] = []
     for f in findings:
         message = redactor.text(f.message, Redaction(), filename=f.path or "finding.txt")
@@ -238,8 +240,7 @@ def redact_texts(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     return tuple(out)
 
 
-def redact_evidence(authorship: Authorship) -> Authorship:
-    redactor = Redactor.default()
+def redact_evidence(authorship: Authorship, redactor: Redactor) -> Authorship:
     signals = tuple(
         s.model_copy(update={"evidence": redactor.text(s.evidence, Redaction())}) for s in authorship.signals
     )

@@ -40,10 +40,6 @@ class SourceLines:
         self._lines: OrderedDict[str, list[str]] = OrderedDict()
 
     @classmethod
-    def from_mapping(cls, contents: Mapping[str, bytes]) -> SourceLines:
-        return cls(contents.get)
-
-    @classmethod
     def from_dir(cls, root: Path) -> SourceLines:
         """Files materialised under ``root`` (paths were checked when they were written)."""
 
