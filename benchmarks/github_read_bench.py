@@ -1,5 +1,5 @@
 """Wall time of the GitHub Action path on a 1,500-file pull request against the fake GitHub server
-(tests/bot/fakegithub.py, 127.0.0.1) with a fixed per-request latency.
+(tests/bot/github/fakegithub.py, 127.0.0.1) with a fixed per-request latency.
 
     PYTHONPATH=. .venv/bin/python benchmarks/github_read_bench.py [latency_ms] [repeats] [workers...]
 """
@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from govbot.bot import action
-from govbot.bot.github_api import GitHubSettings, PyGithubAdapter, RetryBudget
-from govbot.bot.github_change import GitHubContent, load_change
-from tests.bot.fakegithub import FULL, FakeCommit, FakeFile, FakeGitHub, FakePull, User
+from govbot.bot.github.change import GitHubContent, load_change
+from govbot.bot.github.pygithub import GitHubSettings, PyGithubAdapter, RetryBudget
+from tests.bot.github.fakegithub import FULL, FakeCommit, FakeFile, FakeGitHub, FakePull, User
 
 HEAD, BASE = "1f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3d4", "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807"
 EVENT = Path("tests/data/events/pull_request_opened.json")

@@ -20,13 +20,14 @@ import sys
 import time
 from pathlib import Path
 
+from govbot.bot.cli import eval_models, load_cases
+from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship
 from govbot.policy.llm_config import LLMConfig
 from govbot.router.classify import RoutingRules, default_rules
-from govbot.router.commands import eval_models, eval_text, load_cases
-from govbot.router.diffinput import changeset_from_diff
 from govbot.router.evaluate import run_eval
 from govbot.router.plan import plan
+from govbot.router.report import eval_text
 
 DATA = Path(__file__).parent / "data" / "routing"
 

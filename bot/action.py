@@ -17,8 +17,6 @@ workflow-command annotations and the step summary, and the summary says so.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import secrets
@@ -29,45 +27,49 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from govbot.bot.enforcement import ReviewVerdict, candidates, evaluate_reviews
-from govbot.bot.github_api import (
+from govbot.bot.github.change import GitHubContent, load_change, semgrep_rule_files
+from govbot.bot.github.enforcement import ReviewVerdict, candidates, evaluate_reviews
+from govbot.bot.github.port import (
     WRITER_PERMISSIONS,
-    Annotation,
     CheckOutput,
-    CommentData,
     GitHubError,
     GitHubPort,
-    GitHubServerError,
-    GitHubSettings,
     PermissionDenied,
     PullData,
-    PyGithubAdapter,
-    RetryBudget,
-    RetrySettings,
 )
-from govbot.bot.github_change import GitHubContent, load_change, semgrep_rule_files
-from govbot.bot.render_json import report_json
-from govbot.bot.render_markdown import comment_markdown, summary_markdown
-from govbot.bot.render_sarif import to_sarif
-from govbot.bot.render_text import clean
+from govbot.bot.github.publish import (
+    CHECK_NAME,
+    REVIEW_BEGIN,
+    REVIEW_END,
+    annotations_for,
+    comment_body,
+    comment_room,
+    conclusion_for,
+    emit_annotations,
+    publish_check,
+    replace_review_block,
+    review_block,
+    sticky_comments,
+    sync_labels,
+    title_for,
+    upsert_comment,
+)
+from govbot.bot.github.pygithub import GitHubSettings, PyGithubAdapter, RetryBudget, RetrySettings
+from govbot.bot.github.state import RunState
+from govbot.bot.render.json import report_json
+from govbot.bot.render.markdown import comment_markdown, summary_markdown
+from govbot.bot.render.sarif import to_sarif
+from govbot.bot.render.text import clean
 from govbot.core.errors import GovbotError, PolicyError
-from govbot.core.models import ChangeSet, Decision, Finding, Outcome, Report, Severity, exit_code_for
+from govbot.core.models import ChangeSet, Decision, Outcome, Report, exit_code_for
 from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
 from govbot.policy.model import Policy
 
-STICKY_MARKER = "<!-- govbot:sticky -->"
-MAX_COMMENT_CHARS = 65_536
-MAX_ANNOTATIONS = 500
-MAX_COMMAND_ANNOTATIONS = 50  # GitHub shows at most 50 workflow-command annotations per job
-CHECK_NAME = "govbot"
 ALL_SCANNERS = ("bandit", "secrets", "semgrep")
 FULL_RUN_ACTIONS = frozenset(
     {"opened", "synchronize", "reopened", "ready_for_review", "edited", "labeled", "unlabeled"}
 )
-REVIEW_BEGIN, REVIEW_END = "<!-- govbot:review -->", "<!-- /govbot:review -->"
-_STATE = re.compile(r"<!-- govbot:state ([A-Za-z0-9+/=]{1,4000}) -->")
 _COMMAND = re.compile(r"/govbot[ \t]+(recheck|deep)[ \t]*")
-_LABEL_COLORS = {"review": "d93f0b", "blocked": "b60205", "ai": "5319e7"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,13 +182,13 @@ def default_renderers() -> Renderers:
 
 
 def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCANNERS) -> Analyser:
-    """The real analysis (``bot.pipeline.analyse``), with LLM credentials from ``env``."""
+    """The real analysis (``govbot.pipeline.analyse``), with LLM credentials from ``env``."""
 
     def run(change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
             policy_source: str, force_tier: str | None, notices: Sequence[str],
             semgrep_configs: Sequence[str] = ()) -> Report:
-        from govbot.bot.pipeline import ScanOptions, analyse
         from govbot.checks.scan import ScannerSettings
+        from govbot.pipeline import ScanOptions, analyse
         from govbot.router.env import LLMEnvironment
 
         llm_env = LLMEnvironment.from_env(env, force_tier=force_tier)
@@ -213,60 +215,11 @@ class Context:
 
 
 # --------------------------------------------------------------------------------------------
-# Hidden state: what the last full run decided, for review events and re-runs
-
-
-@dataclass(frozen=True)
-class RunState:
-    head: str
-    outcome: str
-    complete: bool
-    review_label: str
-
-    def encode(self) -> str:
-        raw = json.dumps(self.__dict__, sort_keys=True, separators=(",", ":")).encode()
-        # base64 keeps label names from closing the HTML comment ("-->").
-        return f"<!-- govbot:state {base64.b64encode(raw).decode()} -->"
-
-    @classmethod
-    def decode(cls, text: str) -> RunState | None:
-        m = _STATE.search(text)
-        if not m:
-            return None
-        try:
-            data = json.loads(base64.b64decode(m[1], validate=True))
-            return cls(head=str(data["head"]), outcome=str(data["outcome"]), complete=bool(data["complete"]),
-                       review_label=str(data["review_label"]))
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            return None
-
-
-# --------------------------------------------------------------------------------------------
 # Pure helpers: conclusions, exit codes, annotations, comment body
 
 
 def review_pending(decision: Decision) -> bool:
     return decision.outcome is Outcome.REVIEW_REQUIRED and decision.complete
-
-
-def conclusion_for(outcome: Outcome, complete: bool, verdict: ReviewVerdict | None) -> str:
-    if outcome is Outcome.BLOCK or not complete:
-        return "failure"
-    if outcome is Outcome.REVIEW_REQUIRED:
-        return "success" if verdict is not None and verdict.satisfied else "failure"
-    return "neutral" if outcome is Outcome.WARN else "success"
-
-
-def title_for(outcome: Outcome, complete: bool, verdict: ReviewVerdict | None) -> str:
-    if outcome is Outcome.BLOCK:
-        return "Blocked by policy"
-    if not complete:
-        return "Analysis incomplete: not a pass"
-    if outcome is Outcome.REVIEW_REQUIRED:
-        if verdict is not None and verdict.satisfied:
-            return "Human review required: approved"
-        return "Human review required"
-    return "Passed with warnings" if outcome is Outcome.WARN else "Passed"
 
 
 def exit_code(decision: Decision, fail_on: str, verdict: ReviewVerdict | None) -> int:
@@ -280,81 +233,6 @@ def exit_code(decision: Decision, fail_on: str, verdict: ReviewVerdict | None) -
     return code
 
 
-def annotations_for(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) -> tuple[Annotation, ...]:
-    level = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Severity.MEDIUM: "warning"}
-    chosen = sorted(
-        (f for f in findings if f.line is not None and f.in_diff and f.suppression is None),
-        key=lambda f: (-f.severity.rank, f.path, f.line or 0, f.rule_id),
-    )[:limit]
-    return tuple(
-        Annotation(
-            path=f.path,
-            start_line=f.line or 1,
-            end_line=max(f.end_line or f.line or 1, f.line or 1),
-            level=level.get(f.severity, "notice"),
-            title=clean(f"{f.rule_id} ({f.severity.value})", limit=200),
-            message=clean(f.message, limit=1000),
-        )
-        for f in chosen
-    )
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def workflow_command(a: Annotation) -> str:
-    """``::warning file=...::message`` with GitHub's escaping, so no value can end the command."""
-    kind = {"failure": "error", "warning": "warning"}.get(a.level, "notice")
-    props = ",".join(
-        f"{k}={_escape_property(v)}"
-        for k, v in (("file", a.path), ("line", str(a.start_line)), ("endLine", str(a.end_line)),
-                     ("title", a.title))
-        if v
-    )
-    return f"::{kind} {props}::{_escape_data(a.message)}"
-
-
-def review_block(verdict: ReviewVerdict | None, label: str) -> str:
-    if verdict is None:
-        return ""
-    mark = "✅" if verdict.satisfied else "⏳"
-    body = f"{mark} **Human review (`{clean(label)}`):** {verdict.reason}."
-    return f"{REVIEW_BEGIN}\n{body}\n{REVIEW_END}"
-
-
-def replace_review_block(text: str, block: str) -> str:
-    start, end = text.find(REVIEW_BEGIN), text.find(REVIEW_END)
-    if start == -1 or end == -1 or end < start:
-        return text
-    return text[:start] + block + text[end + len(REVIEW_END):]
-
-
-def comment_body(rendered: str, state: RunState, extra: str) -> str:
-    """The sticky comment: marker, hidden state, the rendered report, our own short section.
-
-    Never longer than GitHub's 65,536 characters: ``rendered`` is produced for the room left,
-    and cut at a line boundary (with a pointer to the report) if it still does not fit.
-    """
-    head = f"{STICKY_MARKER}\n{state.encode()}\n"
-    tail = f"\n\n{extra}" if extra else ""
-    room = MAX_COMMENT_CHARS - len(head) - len(tail)
-    if len(rendered) > room:
-        note = "\n\n… truncated; the full list is in the report (JSON/SARIF artifacts and job summary)."
-        cut = rendered[: max(room - len(note), 0)]
-        cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
-        rendered = cut + note
-    return head + rendered + tail
-
-
-def comment_room(extra: str) -> int:
-    return MAX_COMMENT_CHARS - len(STICKY_MARKER) - 200 - len(extra)
-
-
 def parse_command(body: str) -> str | None:
     """``recheck`` or ``deep`` when the comment's first non-empty line is a govbot command."""
     for line in body.splitlines():
@@ -362,86 +240,6 @@ def parse_command(body: str) -> str | None:
             m = _COMMAND.fullmatch(line.strip())
             return m[1] if m else None
     return None
-
-
-# --------------------------------------------------------------------------------------------
-# Publishing (edge out)
-
-
-def sticky_comments(comments: Sequence[CommentData]) -> list[CommentData]:
-    """govbot's own comments (marker + written by a bot account), oldest first."""
-    return sorted((c for c in comments if STICKY_MARKER in c.body and c.user.is_bot), key=lambda c: c.id)
-
-
-def upsert_comment(ctx: Context, number: int, body: str) -> None:
-    """Update the sticky comment in place (create it once), and delete duplicates."""
-    gh = ctx.gh
-    mine = sticky_comments(gh.list_comments(number))
-    if not mine:
-        try:
-            gh.create_comment(number, body)
-            return
-        except GitHubServerError:
-            # The POST may have been applied even though the answer was an error: look first.
-            mine = sticky_comments(gh.list_comments(number))
-            if not mine:
-                gh.create_comment(number, body)
-                return
-    keep, *duplicates = mine
-    if keep.body != body:
-        gh.edit_comment(number, keep.id, body)
-    for dup in duplicates:
-        gh.delete_comment(number, dup.id)
-
-
-def sync_labels(ctx: Context, pr: PullData, decision: Decision, policy: Policy) -> None:
-    allow = set(policy.labels.allowlist)
-    current = set(pr.labels)
-    add = sorted((set(decision.labels_add) & allow) - current)
-    remove = sorted((set(decision.labels_remove) & allow & current) - set(decision.labels_add))
-    colors = {policy.labels.review: _LABEL_COLORS["review"], policy.labels.blocked: _LABEL_COLORS["blocked"],
-              policy.labels.ai_generated: _LABEL_COLORS["ai"]}
-    for name in add:
-        ctx.gh.ensure_label(name, colors.get(name, "ededed"), "managed by govbot")
-    ctx.gh.add_labels(pr.number, add)
-    for name in remove:
-        ctx.gh.remove_label(pr.number, name)
-    if add or remove:
-        ctx.log(f"labels: +{add} -{remove}")
-
-
-def publish_check(ctx: Context, head_sha: str, conclusion: str, output: CheckOutput) -> bool:
-    """A ``govbot`` check run, else a commit status. False when the token can do neither."""
-    gh, s = ctx.gh, ctx.settings
-    try:
-        existing = gh.find_check_run(head_sha, CHECK_NAME)
-        if existing is not None:
-            gh.update_check_run(existing.id, conclusion, output)
-        else:
-            try:
-                gh.create_check_run(head_sha, CHECK_NAME, conclusion, output, s.details_url)
-            except GitHubServerError:
-                again = gh.find_check_run(head_sha, CHECK_NAME)
-                if again is None:
-                    raise
-                gh.update_check_run(again.id, conclusion, output)
-        return True
-    except PermissionDenied:
-        ctx.log("no `checks: write` permission; publishing a commit status instead")
-    state = {"success": "success", "neutral": "success"}.get(conclusion, "failure")
-    try:
-        gh.create_status(head_sha, state, f"{output.title}", CHECK_NAME, s.details_url)
-        return True
-    except PermissionDenied:
-        return False
-
-
-def emit_annotations(ctx: Context, annotations: Sequence[Annotation], resume_token: str | None) -> None:
-    if resume_token:
-        print(f"::{resume_token}::", file=ctx.out)  # re-enable workflow commands for our own lines
-    for a in annotations[:MAX_COMMAND_ANNOTATIONS]:
-        print(workflow_command(a), file=ctx.out)
-    ctx.out.flush()
 
 
 # --------------------------------------------------------------------------------------------
@@ -517,7 +315,8 @@ def report_policy_error(ctx: Context, pr: PullData, exc: PolicyError) -> None:
     ctx.log(str(exc))
     if not ctx.settings.dry_run:
         try:
-            publish_check(ctx, pr.head_sha, "failure", CheckOutput(title="Invalid govbot policy", summary=text))
+            publish_check(ctx.gh, pr.head_sha, "failure", CheckOutput(title="Invalid govbot policy", summary=text),
+                          ctx.settings.details_url, ctx.log)
         except PermissionDenied:
             ctx.notes.append("the check could not be published (read-only token)")
     write_summary(ctx, text, "")
@@ -547,14 +346,16 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
     if ctx.settings.dry_run:
         ctx.log(f"dry run: would set check `{CHECK_NAME}` to {conclusion}, sync labels "
                 f"+{list(d.labels_add)} -{list(d.labels_remove)}, and update the sticky comment")
-        emit_annotations(ctx, annotations, resume_token)
+        emit_annotations(ctx.out, annotations, resume_token)
         return
     try:
         if ctx.settings.comment:
             body = comment_body(ctx.renderers.comment(report, comment_room(block)), state, block)
-            upsert_comment(ctx, pr.number, body)
-        sync_labels(ctx, pr, d, policy)
-        if not publish_check(ctx, pr.head_sha, conclusion, output):
+            upsert_comment(ctx.gh, pr.number, body)
+        added, removed = sync_labels(ctx.gh, pr, d, policy)
+        if added or removed:
+            ctx.log(f"labels: +{added} -{removed}")
+        if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
             raise PermissionDenied("neither a check run nor a commit status could be written", 403)
     except PermissionDenied as exc:
         ctx.log(f"read-only token ({exc}); falling back to annotations and the job summary")
@@ -563,7 +364,7 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
             "from a fork): no comment, labels or check were published; see the annotations and "
             "this summary. Use `pull_request_target` with govbot's workflow to publish on forks."
         )
-        emit_annotations(ctx, annotations, resume_token)
+        emit_annotations(ctx.out, annotations, resume_token)
         return
     ctx.log(f"published: check {conclusion}, {len(annotations)} annotation(s)")
 
@@ -597,7 +398,7 @@ def review_run(ctx: Context, number: int) -> int:
         output = CheckOutput(title=title_for(outcome, True, verdict), summary=f"{block}\n\n{state.encode()}",
                              text=check.text if check else "")
         try:
-            if not publish_check(ctx, pr.head_sha, conclusion, output):
+            if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
                 raise PermissionDenied("neither a check run nor a commit status could be written", 403)
             if sticky:
                 updated = replace_review_block(sticky[0].body, block)

@@ -7,23 +7,29 @@ Exit codes (DESIGN.md): 0 pass or warnings, 1 blocked (or review required) by po
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from govbot import __version__
-from govbot.bot import localgit
-from govbot.bot.pipeline import ScanOptions, analyse
+from govbot.bot.local import git as localgit
 from govbot.checks.scan import ScannerSettings
-from govbot.core.errors import GovbotError, PolicyError
-from govbot.core.models import ChangedFile, DiffScope, Outcome, Report
-from govbot.policy.globs import glob_match
+from govbot.core.diff import changeset_from_diff
+from govbot.core.errors import ConfigError, GovbotError, PolicyError
+from govbot.core.globs import glob_match
+from govbot.core.models import AIVerdict, Authorship, DiffScope, Outcome, Report, Tier
+from govbot.pipeline import ScanOptions, analyse
+from govbot.policy.llm_config import LLMConfig
 from govbot.policy.loader import (
     DEFAULT_POLICY_PATH,
     MAX_POLICY_BYTES,
@@ -33,20 +39,13 @@ from govbot.policy.loader import (
     load_policy_text,
 )
 from govbot.policy.model import Policy
-from govbot.router.review import LLMEnvironment
+from govbot.router.catalogue import ModelSet, default_catalogue, resolve_models
+from govbot.router.env import LLMEnvironment
+from govbot.router.evaluate import Case, run_eval, validate_label
+from govbot.router.plan import plan
+from govbot.router.report import eval_json, eval_text, route_json, route_text
 
 FORMATS = ("text", "json", "sarif", "markdown")
-
-
-class GitBlobSource:
-    """ContentSource for a local repository: blobs by id, never the working tree."""
-
-    def __init__(self, repo: localgit.Repo) -> None:
-        self.repo = repo
-
-    def read(self, files: Sequence[ChangedFile]) -> dict[str, bytes]:
-        blobs = localgit.read_blobs(self.repo, [f.head_blob for f in files if f.head_blob])
-        return {f.path: blobs[f.head_blob] for f in files if f.head_blob in blobs}
 
 
 def exit_code(report: Report, fail_on: str) -> int:
@@ -93,9 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from govbot.router import commands
-
-    commands.add_parsers(sub)
+    add_parsers(sub)
     action = sub.add_parser(
         "action",
         help="run as the GitHub Action (reads GITHUB_EVENT_PATH/GITHUB_EVENT_NAME)",
@@ -173,7 +170,7 @@ def run_scan(args: argparse.Namespace, repo_path: Path, base: str, head: str) ->
         llm_env = LLMEnvironment.from_env(os.environ) if args.llm else None
         show = not args.no_progress and err.is_terminal
         with _progress(err, show) as on_progress:
-            report = analyse(change, policy, GitBlobSource(repo), options, llm_env=llm_env,
+            report = analyse(change, policy, localgit.GitBlobSource(repo), options, llm_env=llm_env,
                              policy_source=source, progress=on_progress)
     emit(report, args.format, args.output)
     return exit_code(report, args.fail_on or policy.settings.fail_on)
@@ -217,7 +214,7 @@ class _progress:
 
 
 def emit(report: Report, fmt: str, output: str | None) -> None:
-    from govbot.bot import render
+    from govbot.bot.render import registry as render
 
     if fmt == "text" and output is None:
         render.print_terminal(report, Console())
@@ -252,7 +249,7 @@ def cmd_action(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from govbot.bot.demo import create_demo_repo
+    from govbot.bot.local.demo import create_demo_repo
 
     target = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="govbot-demo-"))
     repo = create_demo_repo(target)
@@ -286,9 +283,118 @@ def cmd_policy_schema(args: argparse.Namespace) -> int:
 def cmd_report_schema(args: argparse.Namespace) -> int:
     import json
 
-    from govbot.bot import render
+    from govbot.bot.render import registry as render
 
     print(json.dumps(render.report_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# govbot route / govbot eval: the router without a model call
+
+
+def add_parsers(subparsers: Any) -> None:
+    route = subparsers.add_parser(
+        "route", help="print the LLM routing plan for a unified diff (no model is called)",
+        description="Print the tier, model, reasons, estimated tokens and cost govbot would use to review "
+        "a unified diff. Nothing is sent anywhere.",
+    )
+    route.add_argument("--diff", required=True, metavar="FILE", help="unified diff file, or - for stdin")
+    route.add_argument("--policy", metavar="FILE", help="policy file whose llm: section to use")
+    route.add_argument("--format", choices=("text", "json"), default="text")
+    route.add_argument("--ai-authored", action="store_true", help="treat the change as AI-authored")
+    route.add_argument("--deep", action="store_true", help="force the pro tier, like /govbot deep")
+    route.set_defaults(func=route_command)
+
+    ev = subparsers.add_parser(
+        "eval", help="measure routing on a folder of labelled diffs",
+        description="Route every *.diff in DIR and compare with labels.yml (name.diff: lint|ordinary|security, "
+        "or a tier). Prints the confusion matrix, the share of pro calls and the estimated cost against "
+        "always-pro. No model is called.",
+    )
+    ev.add_argument("dir", metavar="DIR")
+    ev.add_argument("--labels", metavar="FILE", help="label file (default: DIR/labels.yml)")
+    ev.add_argument("--policy", metavar="FILE", help="policy file whose llm: section to use")
+    ev.add_argument("--format", choices=("text", "json"), default="text")
+    ev.set_defaults(func=eval_command)
+
+
+def _config(path: str | None) -> LLMConfig:
+    if path is None:
+        return LLMConfig()
+    from govbot.policy.loader import load_policy_text
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read policy {path}: {exc.strerror}") from exc
+    return load_policy_text(data, path).llm
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text("utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def route_command(args: argparse.Namespace) -> int:
+    config = _config(args.policy)
+    env = LLMEnvironment.from_env(os.environ)
+    models = resolve_models(config, env, default_catalogue())
+    change = changeset_from_diff(_read(args.diff))
+    authorship = Authorship(ai_generated=AIVerdict.YES) if args.ai_authored else Authorship()
+    route = plan(change, (), authorship, config, models, force_tier=Tier.PRO if args.deep else None)
+    data = route_json(route)
+    if args.format == "json":
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print(route_text(route))
+    return 0
+
+
+def load_cases(directory: str, labels_path: str | None) -> list[Case]:
+    root = Path(directory)
+    if not root.is_dir():
+        raise ConfigError(f"{directory} is not a directory")
+    label_file = Path(labels_path) if labels_path else root / "labels.yml"
+    try:
+        labels = YAML(typ="safe").load(label_file.read_text("utf-8")) or {}
+    except (OSError, YAMLError) as exc:
+        raise ConfigError(f"cannot read labels {label_file}: {exc}") from exc
+    if not isinstance(labels, dict):
+        raise ConfigError(f"{label_file}: expected a mapping of 'name.diff: label'")
+    cases: list[Case] = []
+    for diff in sorted(root.rglob("*.diff")):
+        name = diff.relative_to(root).as_posix()
+        if name not in labels:
+            raise ConfigError(f"{label_file}: no label for {name}")
+        try:
+            label = validate_label(name, str(labels[name]))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        cases.append(Case(name, label, diff.read_text("utf-8", errors="surrogateescape")))
+    if not cases:
+        raise ConfigError(f"no *.diff files in {directory}")
+    return cases
+
+
+def eval_models(config: LLMConfig) -> ModelSet:
+    """Every configured model counts as available: eval estimates, it never calls."""
+    env = LLMEnvironment.from_env(os.environ)
+    models = resolve_models(config, env, default_catalogue())
+    return ModelSet(tiers=models.configured, configured=models.configured)
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    config = _config(args.policy)
+    result = run_eval(load_cases(args.dir, args.labels), config, eval_models(config))
+    if args.format == "json":
+        print(json.dumps(eval_json(result), indent=2, sort_keys=True))
+    else:
+        print(eval_text(result))
     return 0
 
 

@@ -4,18 +4,24 @@ Statuses, modes and exact path bytes come from ``git diff --raw -z`` (NUL-separa
 names with spaces, newlines, quotes or leading dashes survive untouched). Hunks and added line
 numbers come from the unified patch, parsed by the ``unidiff`` library; git emits both lists in
 the same order, which ``merge_raw_and_patch`` checks.
+
+Also here: walking one file's unified diff line by line without trusting its content
+(``iter_patch``), and a ``ChangeSet`` from a plain unified diff (``changeset_from_diff``, for
+``govbot route`` and ``govbot eval``, which have no repository to read from).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchedFile, PatchSet
 
-from govbot.core.errors import GitError
-from govbot.core.models import ChangedFile, FileKind, FileStatus, Hunk
+from govbot.core.errors import ConfigError, GitError
+from govbot.core.models import ChangedFile, ChangeSet, FileKind, FileStatus, Hunk
 
 _NULL_SHA = "0" * 40
 _FILE_HEADER = re.compile(r"^diff --git ", re.MULTILINE)
@@ -202,3 +208,130 @@ def in_scope(file: ChangedFile, line: int | None, scope: str, context: int = 0) 
     if scope == "added":
         return line in file.added_lines
     return any(h.new_start - context <= line <= h.new_end + context for h in file.hunks)
+
+
+# --------------------------------------------------------------------------------------------
+# One file's unified diff, line by line. Hunk bodies are read by the counts in their ``@@``
+# headers, so a removed SQL comment ``--- x`` or an added ``+++`` line is never mistaken for a
+# file header.
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+Kind = Literal["header", "hunk", "context", "added", "removed", "note"]
+
+
+@dataclass(frozen=True)
+class PatchLine:
+    kind: Kind
+    text: str  # without the leading '+', '-' or ' ' for body lines; the whole line otherwise
+    old_no: int | None = None
+    new_no: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.kind in ("added", "removed")
+
+
+def iter_patch(patch: str) -> Iterator[PatchLine]:
+    old_left = new_left = 0
+    old_no = new_no = 0
+    for raw in patch.splitlines():
+        if old_left > 0 or new_left > 0:
+            if raw.startswith("\\"):
+                yield PatchLine("note", raw)
+                continue
+            tag, body = raw[:1], raw[1:]
+            if tag == "+":
+                yield PatchLine("added", body, new_no=new_no)
+                new_no += 1
+                new_left -= 1
+                continue
+            if tag == "-":
+                yield PatchLine("removed", body, old_no=old_no)
+                old_no += 1
+                old_left -= 1
+                continue
+            if tag in (" ", ""):
+                yield PatchLine("context", body, old_no=old_no, new_no=new_no)
+                old_no += 1
+                new_no += 1
+                old_left -= 1
+                new_left -= 1
+                continue
+            old_left = new_left = 0  # malformed count: fall through to header handling
+        m = _HUNK.match(raw)
+        if m:
+            old_no, new_no = int(m.group(1)), int(m.group(3))
+            old_left = int(m.group(2)) if m.group(2) is not None else 1
+            new_left = int(m.group(4)) if m.group(4) is not None else 1
+            yield PatchLine("hunk", raw)
+        elif raw.startswith("\\"):
+            yield PatchLine("note", raw)
+        else:
+            yield PatchLine("header", raw)
+
+
+def changed_lines(patch: str) -> tuple[list[str], list[str]]:
+    """(removed, added) line texts."""
+    removed: list[str] = []
+    added: list[str] = []
+    for line in iter_patch(patch):
+        if line.kind == "added":
+            added.append(line.text)
+        elif line.kind == "removed":
+            removed.append(line.text)
+    return removed, added
+
+
+def hunk_new_lines(patch: str) -> frozenset[int]:
+    """New-side line numbers shown in the diff (added and context lines)."""
+    return frozenset(
+        line.new_no for line in iter_patch(patch) if line.new_no is not None and line.kind != "removed"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# A ``ChangeSet`` from a plain unified diff (``git diff`` or a ``.diff`` download).
+
+
+def _strip(path: str) -> str:
+    return path[2:] if path.startswith(("a/", "b/")) else path
+
+
+def changeset_from_diff(text: str, *, base: str = "base", head: str = "head") -> ChangeSet:
+    try:
+        patch = PatchSet(text)
+    except UnidiffParseError as exc:
+        raise ConfigError(f"not a unified diff: {exc}") from exc
+    files = []
+    for pf in patch:
+        if pf.is_added_file:
+            status = FileStatus.ADDED
+        elif pf.is_removed_file:
+            status = FileStatus.DELETED
+        elif pf.is_rename:
+            status = FileStatus.RENAMED
+        else:
+            status = FileStatus.MODIFIED
+        path = _strip(pf.source_file if pf.is_removed_file else pf.target_file)
+        old = _strip(pf.source_file) if pf.is_rename else None
+        files.append(
+            ChangedFile(
+                path=path,
+                old_path=old,
+                status=status,
+                binary=bool(pf.is_binary_file),
+                hunks=tuple(
+                    Hunk(old_start=h.source_start, old_lines=h.source_length, new_start=h.target_start,
+                         new_lines=h.target_length)
+                    for h in pf
+                ),
+                added_lines=frozenset(
+                    line.target_line_no for h in pf for line in h if line.is_added and line.target_line_no
+                ),
+                additions=pf.added,
+                deletions=pf.removed,
+                patch=str(pf),
+            )
+        )
+    return ChangeSet(base=base, head=head, files=tuple(files))

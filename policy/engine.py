@@ -13,6 +13,7 @@ from importlib import resources
 
 from ruamel.yaml import YAML
 
+from govbot.core.globs import glob_match
 from govbot.core.models import (
     AIVerdict,
     Authorship,
@@ -28,7 +29,6 @@ from govbot.core.models import (
     Tier,
     ToolRun,
 )
-from govbot.policy.globs import glob_match
 from govbot.policy.model import Action, Match, Policy, Rule
 
 _OUTCOME = {

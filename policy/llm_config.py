@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from govbot.policy.globs import validate_glob
+from govbot.core.globs import validate_glob
 
 TierName = Literal["mini", "standard", "pro"]
 EndpointKind = Literal["openai", "anthropic", "openai_compatible"]

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from govbot.core.globs import validate_glob
 from govbot.core.models import AIVerdict, DiffScope, Severity
 from govbot.policy.authorship_config import AuthorshipConfig
-from govbot.policy.globs import validate_glob
 from govbot.policy.llm_config import LLMConfig
 
 

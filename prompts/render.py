@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from govbot.core.diff import iter_patch
 from govbot.core.errors import GovbotError
 from govbot.prompts.schema import output_schema_text
-from govbot.router.patchlines import iter_patch
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _MARKER = re.compile(r"^[A-Za-z0-9]{12,64}$")

@@ -16,9 +16,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from govbot.core.diff import changed_lines
 from govbot.core.errors import ConfigError
-from govbot.policy.globs import glob_match
-from govbot.router.patchlines import changed_lines
+from govbot.core.globs import glob_match
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PATH_SPLIT = re.compile(r"[^A-Za-z0-9]+")
@@ -44,7 +44,7 @@ _COMMENT_PREFIXES = {
 
 @dataclass(frozen=True)
 class GlobSet:
-    """Path globs with ``govbot.policy.globs`` semantics behind an exact prefilter: a glob can only
+    """Path globs with ``govbot.core.globs`` semantics behind an exact prefilter: a glob can only
     match a path that contains its longest literal piece, so most paths run no glob regex at all."""
 
     patterns: tuple[str, ...]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship, Tier
 from govbot.policy.llm_config import LLMConfig
 from govbot.router.catalogue import ModelSet
-from govbot.router.diffinput import changeset_from_diff
 from govbot.router.plan import plan
 
 CLASSES = ("lint", "ordinary", "security")

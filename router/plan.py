@@ -20,8 +20,8 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from govbot.core.globs import glob_match
 from govbot.core.models import AIVerdict, Authorship, ChangeSet, Finding, RoutePlan, Tier
-from govbot.policy.globs import glob_match
 from govbot.policy.llm_config import LLMConfig
 from govbot.router.catalogue import ModelSet, ModelSpec, max_cost_usd
 from govbot.router.chunk import FilePatch, estimate_tokens, make_chunks

@@ -22,8 +22,8 @@ from typing import Any
 from detect_secrets.plugins.base import RegexBasedDetector
 from detect_secrets.settings import default_settings, get_plugins
 
+from govbot.core.diff import iter_patch
 from govbot.core.models import Finding
-from govbot.router.patchlines import iter_patch
 
 REDACTED = "[REDACTED]"
 REDACTED_LINE = "[REDACTED: line with a secret]"

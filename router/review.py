@@ -35,9 +35,9 @@ from govbot.router.env import LLMEnvironment
 
 if TYPE_CHECKING:
     from govbot.router.clients import ChatClient
+from govbot.core.diff import iter_patch
 from govbot.router.fallback import Caller, ClientFactory, ClientPool, TierResult, _Attempts, review_with_tier
 from govbot.router.ledger import Ledger
-from govbot.router.patchlines import iter_patch
 from govbot.router.plan import Route, plan
 from govbot.router.redact import Redaction, Redactor, flagged_lines
 

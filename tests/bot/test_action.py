@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 
 from govbot.bot import action
-from govbot.bot.action import STICKY_MARKER, RunState, pipeline_analyser
-from govbot.bot.github_api import RetryBudget, RetrySettings
-from tests.bot.fakegithub import FULL, FakeCommit, FakeFile, FakeGitHub, FakePull, Fault, User
+from govbot.bot.action import pipeline_analyser
+from govbot.bot.github.publish import STICKY_MARKER
+from govbot.bot.github.pygithub import RetryBudget, RetrySettings
+from govbot.bot.github.state import RunState
+from tests.bot.github.fakegithub import FULL, FakeCommit, FakeFile, FakeGitHub, FakePull, Fault, User
 
 EVENTS = Path(__file__).parent.parent / "data" / "events"
 HEAD = "1f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3d4"

@@ -5,24 +5,12 @@ from __future__ import annotations
 import pytest
 from github import GithubException
 
-from govbot.bot.action import (
-    MAX_COMMENT_CHARS,
-    STICKY_MARKER,
-    RunState,
-    comment_body,
-    exit_code,
-    parse_command,
-    workflow_command,
-)
-from govbot.bot.enforcement import ReviewVerdict
-from govbot.bot.github_api import (
-    Annotation,
-    GitHubServerError,
-    RateLimited,
-    RetryBudget,
-    RetrySettings,
-    call_with_retries,
-)
+from govbot.bot.action import exit_code, parse_command
+from govbot.bot.github.enforcement import ReviewVerdict
+from govbot.bot.github.port import Annotation, GitHubServerError, RateLimited
+from govbot.bot.github.publish import MAX_COMMENT_CHARS, STICKY_MARKER, comment_body, workflow_command
+from govbot.bot.github.pygithub import RetryBudget, RetrySettings, call_with_retries
+from govbot.bot.github.state import RunState
 from govbot.core.models import Decision, Outcome
 
 

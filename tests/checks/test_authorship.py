@@ -8,7 +8,7 @@ import pytest
 from authorship_gitrepo import GitRepo
 from pydantic import ValidationError
 
-from govbot.bot.localgit import load_change, load_commits, open_repo
+from govbot.bot.local.git import load_change, load_commits, open_repo
 from govbot.checks.authorship import (
     AI_SIGNAL_IDS,
     EVIDENCE_CHARS,

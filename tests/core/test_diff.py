@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from govbot.bot.localgit import load_change, open_repo
+from govbot.bot.local.git import load_change, open_repo
 from govbot.core.diff import in_scope, parse_raw_z
 from govbot.core.errors import GitError
 from govbot.core.models import ChangedFile, FileKind, FileStatus, Hunk

@@ -11,9 +11,10 @@ from importlib import resources
 import pytest
 from ruamel.yaml import YAML
 
+from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError
+from govbot.core.globs import glob_match
 from govbot.core.models import Authorship, Tier
-from govbot.policy.globs import glob_match
 from govbot.policy.llm_config import LLMConfig
 from govbot.router.catalogue import default_catalogue, resolve_models
 from govbot.router.classify import (
@@ -25,7 +26,6 @@ from govbot.router.classify import (
     parse_rules,
     path_tokens,
 )
-from govbot.router.diffinput import changeset_from_diff
 from govbot.router.env import LLMEnvironment
 from govbot.router.plan import Route, plan
 

@@ -7,11 +7,11 @@ import difflib
 import pytest
 from pydantic import ValidationError
 
+from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError
 from govbot.core.models import AIVerdict, Authorship, Finding, Severity, Suppression, Tier
 from govbot.policy.llm_config import ForceTier, LLMConfig, Tiers
 from govbot.router.catalogue import default_catalogue, resolve_models
-from govbot.router.diffinput import changeset_from_diff
 from govbot.router.env import LLMEnvironment
 from govbot.router.plan import Route, plan
 

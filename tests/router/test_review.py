@@ -8,6 +8,7 @@ import re
 import pytest
 from fakellm import FakeLLM, Reply, review_json
 
+from govbot.core.diff import changeset_from_diff
 from govbot.core.models import (
     AIVerdict,
     Authorship,
@@ -23,7 +24,6 @@ from govbot.core.models import (
 from govbot.policy.engine import evaluate, facts_for
 from govbot.policy.llm_config import Endpoint, LLMConfig, Tiers
 from govbot.policy.model import Policy
-from govbot.router.diffinput import changeset_from_diff
 from govbot.router.review import LLMEnvironment, ReviewRequest, Seams, review
 
 LINT = """\

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from govbot.bot.enforcement import candidates, evaluate_reviews
-from govbot.bot.github_api import ReviewData, UserRef
+from govbot.bot.github.enforcement import candidates, evaluate_reviews
+from govbot.bot.github.port import ReviewData, UserRef
 
 HEAD, OLD = "h" * 40, "o" * 40
 AUTHOR = UserRef("alice", 1, "User")

@@ -22,7 +22,7 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import quote
 
-from govbot.bot.render_text import clean, sorted_for_json
+from govbot.bot.render.text import clean, sorted_for_json
 from govbot.core.fingerprint import fingerprint as make_fingerprint
 from govbot.core.models import Finding, LLMStatus, Report, Severity, ToolRun, ToolStatus
 

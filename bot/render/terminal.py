@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from govbot.bot.render_text import (
+from govbot.bot.render.text import (
     clean,
     display_order_key,
     headline,

@@ -8,10 +8,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from govbot.bot.render import to_sarif
-from govbot.bot.render_sarif import FINGERPRINT_KEY, MAX_RESULTS_PER_RUN, sarif_text, sarif_uri
+from govbot.bot.render.registry import to_sarif
+from govbot.bot.render.sarif import FINGERPRINT_KEY, MAX_RESULTS_PER_RUN, sarif_text, sarif_uri
 from govbot.core.models import LLMStatus, LLMSummary, Severity, ToolRun, ToolStatus
-from tests.bot.test_render_support import (
+from tests.bot.render.reports import (
     finding,
     hostile_report,
     make_report,
@@ -21,7 +21,7 @@ from tests.bot.test_render_support import (
 
 # The official OASIS SARIF 2.1.0 schema (oasis-tcs/sarif-spec, Schemata/sarif-schema-2.1.0.json,
 # the copy github/codeql-action validates uploads against).
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "data" / "sarif-schema-2.1.0.json"
 # RFC 3986 URI-reference characters (the schema's "uri-reference" format; jsonschema only checks
 # formats when optional packages are installed, so check it here).
 URI_REFERENCE = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$")

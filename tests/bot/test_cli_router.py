@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from govbot.bot.cli import add_parsers
 from govbot.core.errors import ConfigError
-from govbot.router.commands import add_parsers
 
 WORKFLOW = """\
 diff --git a/.github/workflows/ci.yml b/.github/workflows/ci.yml

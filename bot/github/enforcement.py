@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from govbot.bot.github_api import WRITER_PERMISSIONS, ReviewData, UserRef
+from govbot.bot.github.port import WRITER_PERMISSIONS, ReviewData, UserRef
 
 _DECIDING = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
 

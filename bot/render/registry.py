@@ -13,10 +13,10 @@ only one with an effect, and it writes to the Console it is given.
 
 from __future__ import annotations
 
-from govbot.bot.render_json import report_json, report_schema
-from govbot.bot.render_markdown import comment_markdown, summary_markdown
-from govbot.bot.render_sarif import to_sarif
-from govbot.bot.render_terminal import print_terminal
+from govbot.bot.render.json import report_json, report_schema
+from govbot.bot.render.markdown import comment_markdown, summary_markdown
+from govbot.bot.render.sarif import to_sarif
+from govbot.bot.render.terminal import print_terminal
 
 __all__ = [
     "comment_markdown",

@@ -7,14 +7,14 @@ or writes to the repository.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from govbot.checks.runner import RunResult, run
 from govbot.core.diff import merge_raw_and_patch, parse_raw_z
 from govbot.core.errors import GitError
-from govbot.core.models import ChangeSet, Commit
+from govbot.core.models import ChangedFile, ChangeSet, Commit
 
 GIT_TIMEOUT_S = 120.0
 MAX_COMMITS = 5000
@@ -190,3 +190,14 @@ def read_file_at(repo: Repo, ref: str, path: str, max_bytes: int) -> bytes | Non
     if size > max_bytes:
         raise GitError(f"{path} at {ref} is {size} bytes; the limit is {max_bytes}")
     return read_blobs(repo, [sha]).get(sha)
+
+
+class GitBlobSource:
+    """ContentSource for a local repository: blobs by id, never the working tree."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+
+    def read(self, files: Sequence[ChangedFile]) -> dict[str, bytes]:
+        blobs = read_blobs(self.repo, [f.head_blob for f in files if f.head_blob])
+        return {f.path: blobs[f.head_blob] for f in files if f.head_blob in blobs}

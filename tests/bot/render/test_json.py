@@ -5,14 +5,14 @@ from pathlib import Path
 
 import jsonschema
 
-from govbot.bot.render import report_json, report_schema
+from govbot.bot.render.registry import report_json, report_schema
 from govbot.core.models import SCHEMA_VERSION, ChangeSummary, Report, SkippedFile
-from tests.bot.test_render_support import hostile_report, make_report, many_findings, shuffled
+from tests.bot.render.reports import hostile_report, make_report, many_findings, shuffled
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PUBLISHED_SCHEMA = ROOT / "docs" / "report.schema.json"
 REGENERATE = (
-    ".venv/bin/python -c 'import json; from govbot.bot.render import report_schema; "
+    ".venv/bin/python -c 'import json; from govbot.bot.render.registry import report_schema; "
     "print(json.dumps(report_schema(), indent=2))' > docs/report.schema.json"
 )
 

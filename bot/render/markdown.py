@@ -1,7 +1,7 @@
 """The one consolidated PR comment and the step summary, as GitHub-flavoured Markdown.
 
 Pure and deterministic: the same report always gives the same text. Every string that came from
-the pull request goes through ``md()`` or ``code()`` (see ``render_text``). The comment never
+the pull request goes through ``md()`` or ``code()`` (see ``bot/render/text.py``). The comment never
 exceeds ``max_chars`` (counted in UTF-16 code units, the stricter of the ways GitHub may count);
 when the findings do not fit, the lowest-severity ones are left out and counted.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from govbot.bot.render_text import (
+from govbot.bot.render.text import (
     SEVERITY_ORDER,
     code,
     display_order_key,

@@ -4,8 +4,8 @@ import io
 
 from rich.console import Console
 
-from govbot.bot.render import print_terminal
-from govbot.bot.render_terminal import MAX_ROWS
+from govbot.bot.render.registry import print_terminal
+from govbot.bot.render.terminal import MAX_ROWS
 from govbot.core.models import (
     Decision,
     LLMStatus,
@@ -16,7 +16,7 @@ from govbot.core.models import (
     ToolRun,
     ToolStatus,
 )
-from tests.bot.test_render_support import hostile_report, make_report, many_findings
+from tests.bot.render.reports import hostile_report, make_report, many_findings
 
 
 def render(report: Report, *, width: int = 200) -> str:

@@ -5,7 +5,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt  # ships with rich
 
-from govbot.bot.render import comment_markdown, summary_markdown
+from govbot.bot.render.registry import comment_markdown, summary_markdown
 from govbot.core.models import (
     AIVerdict,
     Authorship,
@@ -18,7 +18,7 @@ from govbot.core.models import (
     ToolRun,
     ToolStatus,
 )
-from tests.bot.test_render_support import (
+from tests.bot.render.reports import (
     HOSTILE,
     SEVERITY_CYCLE,
     finding,

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from govbot.bot.github_api import CommitData, PullData, PullFile, TreeEntry, UserRef
-from govbot.bot.github_change import (
+from govbot.bot.github.change import (
     _literal_dir,
     apply_tree_modes,
     build_change,
@@ -11,6 +10,7 @@ from govbot.bot.github_change import (
     limits_hit,
     parse_patch,
 )
+from govbot.bot.github.port import CommitData, PullData, PullFile, TreeEntry, UserRef
 from govbot.core.models import FileKind, FileStatus
 
 

@@ -6,18 +6,17 @@ set, the policy and the file contents come from (``ContentSource``).
 
 from __future__ import annotations
 
-import posixpath
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 from govbot import __version__
 from govbot.checks.authorship import detect
+from govbot.checks.builtin import config_findings, symlink_findings
 from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
 from govbot.checks.scan import Progress, ScannerSettings, materialise, run_scanners, safe_relpath
-from govbot.core.fingerprint import finding_fingerprint
+from govbot.core.globs import glob_match
 from govbot.core.models import (
     Authorship,
     ChangedFile,
@@ -30,28 +29,14 @@ from govbot.core.models import (
     LLMSummary,
     Report,
     RoutePlan,
-    Severity,
     SkippedFile,
 )
+from govbot.core.ports import ContentSource
 from govbot.policy.engine import evaluate, facts_for
-from govbot.policy.globs import glob_match
 from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
 from govbot.router.redact import Redaction, Redactor
 from govbot.router.review import LLMEnvironment, ReviewRequest, review
-
-# Files that configure govbot or its scanners. A PR that edits them cannot change its own review:
-# they are read from the base branch, and the change is flagged "policy change pending review".
-CONFIG_PATHS = (
-    DEFAULT_POLICY_PATH, ".github/govbot.yaml", ".semgrepignore", ".bandit", ".secrets.baseline", ".gitattributes",
-)
-
-
-class ContentSource(Protocol):
-    def read(self, files: Sequence[ChangedFile]) -> dict[str, bytes]:
-        """Head-side bytes of the given files, by path (symlinks: the link target). Skip the
-        unreadable; never follow a symlink, never execute anything."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -143,8 +128,8 @@ def analyse(
         results = run_scanners(root, written, settings, progress)
         source = SourceLines.from_dir(root)
         raw = [f for r in results for f in r.findings]
-        raw += _symlink_findings(plan.symlinks, link_targets)
-        raw += _config_findings(change, policy, options.policy_path)
+        raw += symlink_findings(plan.symlinks, link_targets)
+        raw += config_findings(change, policy, options.policy_path)
         raw += list(extra_findings)
         findings = normalise(raw, files, source, scope) + added_suppressions(
             [f for f in change.files if f.path in analysed], source
@@ -245,52 +230,3 @@ def redact_evidence(authorship: Authorship, redactor: Redactor) -> Authorship:
         s.model_copy(update={"evidence": redactor.text(s.evidence, Redaction())}) for s in authorship.signals
     )
     return authorship if signals == authorship.signals else authorship.model_copy(update={"signals": signals})
-
-
-def _symlink_findings(links: Sequence[ChangedFile], targets: dict[str, bytes]) -> list[Finding]:
-    out: list[Finding] = []
-    for link in links:
-        raw = targets.get(link.path)
-        if raw is None:
-            continue
-        target = raw.decode("utf-8", "replace")
-        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(link.path), target))
-        if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
-            rule_id = "govbot:symlink-outside-repo"
-            out.append(
-                Finding(
-                    tool="govbot",
-                    rule_id=rule_id,
-                    severity=Severity.MEDIUM,
-                    path=link.path,
-                    message="symlink points outside the repository (not followed); a build or "
-                    "workflow reading it could leak host files",
-                    cwe=("CWE-59",),
-                    fingerprint=finding_fingerprint(rule_id, link.path, target),
-                )
-            )
-    return out
-
-
-def _config_findings(change: ChangeSet, policy: Policy, policy_path: str) -> list[Finding]:
-    watched = (policy_path, *CONFIG_PATHS)
-    out: list[Finding] = []
-    for f in change.files:
-        paths = {f.path, f.old_path} - {None}
-        hit = any(p in watched for p in paths if p) or (
-            policy.semgrep.rules and any(glob_match(p, policy.semgrep.rules) for p in paths if p)
-        )
-        if hit:
-            rule_id = "govbot:policy-change"
-            out.append(
-                Finding(
-                    tool="govbot",
-                    rule_id=rule_id,
-                    severity=Severity.MEDIUM,
-                    path=f.path,
-                    message="edits govbot's policy or scanner configuration; this run used the base "
-                    "branch's version (policy change pending review)",
-                    fingerprint=finding_fingerprint(rule_id, f.path, f.status.value),
-                )
-            )
-    return out

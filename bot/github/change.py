@@ -15,7 +15,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from govbot.bot.github_api import (
+from govbot.bot.github.port import (
     MAX_LISTED_FILES,
     CommitData,
     GitHubError,
@@ -27,6 +27,7 @@ from govbot.bot.github_api import (
 )
 from govbot.core.diff import kind_for_mode, parse_hunks
 from govbot.core.errors import GitError, PolicyError
+from govbot.core.globs import glob_match
 from govbot.core.models import (
     ChangedFile,
     ChangeSet,
@@ -36,7 +37,6 @@ from govbot.core.models import (
     Hunk,
     PullRequestMeta,
 )
-from govbot.policy.globs import glob_match
 from govbot.policy.loader import MAX_RULE_FILE_BYTES, MAX_RULE_FILES
 from govbot.policy.model import Policy
 

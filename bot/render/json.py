@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from govbot.bot.render_text import sorted_for_json
+from govbot.bot.render.text import sorted_for_json
 from govbot.core.models import SCHEMA_VERSION, Report, ToolRun
 
 SCHEMA_ID = f"urn:govbot:schema:report:{SCHEMA_VERSION}"

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from govbot.bot.github_api import GitHubSettings, PyGithubAdapter, RetryBudget, RetrySettings
-from govbot.bot.github_change import GitHubContent, TreeWalker, load_change, semgrep_rule_files, tree_entries
+from govbot.bot.github.change import GitHubContent, TreeWalker, load_change, semgrep_rule_files, tree_entries
+from govbot.bot.github.pygithub import GitHubSettings, PyGithubAdapter, RetryBudget, RetrySettings
 from govbot.core.errors import PolicyError
 from govbot.core.models import FileKind
 from govbot.policy.loader import load_policy_text
-from tests.bot.fakegithub import FULL, FakeFile, FakeGitHub, Fault, blob_sha
+from tests.bot.github.fakegithub import FULL, FakeFile, FakeGitHub, Fault, blob_sha
 from tests.bot.test_action import (
     BASE,
     CLEAN_PY,

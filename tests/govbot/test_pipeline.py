@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from govbot.bot import localgit
-from govbot.bot.cli import GitBlobSource
-from govbot.bot.pipeline import ScanOptions, analyse
+from govbot.bot.local import git as localgit
+from govbot.bot.local.git import GitBlobSource
 from govbot.checks.scan import ScannerSettings
 from govbot.core.models import Outcome, Report, ToolStatus
+from govbot.pipeline import ScanOptions, analyse
 from govbot.policy.loader import default_policy, load_policy_text
 from govbot.policy.model import Policy
 from tests.gitrepo import GitRepo

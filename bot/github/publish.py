@@ -1,0 +1,211 @@
+"""Publishing a result on a pull request (edge out): the sticky comment, labels, the check run or
+commit status, and annotations (check-run annotations, or workflow commands on a read-only token).
+
+The pure pieces (bodies, titles, conclusions, escaping) sit beside the writes that use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from govbot.bot.github.enforcement import ReviewVerdict
+from govbot.bot.github.port import (
+    Annotation,
+    CheckOutput,
+    CommentData,
+    GitHubPort,
+    GitHubServerError,
+    PermissionDenied,
+    PullData,
+)
+from govbot.bot.github.state import RunState
+from govbot.bot.render.text import clean
+from govbot.core.models import Decision, Finding, Outcome, Severity
+from govbot.policy.model import Policy
+
+STICKY_MARKER = "<!-- govbot:sticky -->"
+MAX_COMMENT_CHARS = 65_536
+MAX_ANNOTATIONS = 500
+MAX_COMMAND_ANNOTATIONS = 50  # GitHub shows at most 50 workflow-command annotations per job
+CHECK_NAME = "govbot"
+REVIEW_BEGIN, REVIEW_END = "<!-- govbot:review -->", "<!-- /govbot:review -->"
+_LABEL_COLORS = {"review": "d93f0b", "blocked": "b60205", "ai": "5319e7"}
+
+
+# --------------------------------------------------------------------------------------------
+# Pure: conclusions, titles, annotations, comment body
+
+
+def conclusion_for(outcome: Outcome, complete: bool, verdict: ReviewVerdict | None) -> str:
+    if outcome is Outcome.BLOCK or not complete:
+        return "failure"
+    if outcome is Outcome.REVIEW_REQUIRED:
+        return "success" if verdict is not None and verdict.satisfied else "failure"
+    return "neutral" if outcome is Outcome.WARN else "success"
+
+
+def title_for(outcome: Outcome, complete: bool, verdict: ReviewVerdict | None) -> str:
+    if outcome is Outcome.BLOCK:
+        return "Blocked by policy"
+    if not complete:
+        return "Analysis incomplete: not a pass"
+    if outcome is Outcome.REVIEW_REQUIRED:
+        if verdict is not None and verdict.satisfied:
+            return "Human review required: approved"
+        return "Human review required"
+    return "Passed with warnings" if outcome is Outcome.WARN else "Passed"
+
+
+def annotations_for(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) -> tuple[Annotation, ...]:
+    level = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Severity.MEDIUM: "warning"}
+    chosen = sorted(
+        (f for f in findings if f.line is not None and f.in_diff and f.suppression is None),
+        key=lambda f: (-f.severity.rank, f.path, f.line or 0, f.rule_id),
+    )[:limit]
+    return tuple(
+        Annotation(
+            path=f.path,
+            start_line=f.line or 1,
+            end_line=max(f.end_line or f.line or 1, f.line or 1),
+            level=level.get(f.severity, "notice"),
+            title=clean(f"{f.rule_id} ({f.severity.value})", limit=200),
+            message=clean(f.message, limit=1000),
+        )
+        for f in chosen
+    )
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(a: Annotation) -> str:
+    """``::warning file=...::message`` with GitHub's escaping, so no value can end the command."""
+    kind = {"failure": "error", "warning": "warning"}.get(a.level, "notice")
+    props = ",".join(
+        f"{k}={_escape_property(v)}"
+        for k, v in (("file", a.path), ("line", str(a.start_line)), ("endLine", str(a.end_line)),
+                     ("title", a.title))
+        if v
+    )
+    return f"::{kind} {props}::{_escape_data(a.message)}"
+
+
+def review_block(verdict: ReviewVerdict | None, label: str) -> str:
+    if verdict is None:
+        return ""
+    mark = "✅" if verdict.satisfied else "⏳"
+    body = f"{mark} **Human review (`{clean(label)}`):** {verdict.reason}."
+    return f"{REVIEW_BEGIN}\n{body}\n{REVIEW_END}"
+
+
+def replace_review_block(text: str, block: str) -> str:
+    start, end = text.find(REVIEW_BEGIN), text.find(REVIEW_END)
+    if start == -1 or end == -1 or end < start:
+        return text
+    return text[:start] + block + text[end + len(REVIEW_END):]
+
+
+def comment_body(rendered: str, state: RunState, extra: str) -> str:
+    """The sticky comment: marker, hidden state, the rendered report, our own short section.
+
+    Never longer than GitHub's 65,536 characters: ``rendered`` is produced for the room left,
+    and cut at a line boundary (with a pointer to the report) if it still does not fit.
+    """
+    head = f"{STICKY_MARKER}\n{state.encode()}\n"
+    tail = f"\n\n{extra}" if extra else ""
+    room = MAX_COMMENT_CHARS - len(head) - len(tail)
+    if len(rendered) > room:
+        note = "\n\n… truncated; the full list is in the report (JSON/SARIF artifacts and job summary)."
+        cut = rendered[: max(room - len(note), 0)]
+        cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
+        rendered = cut + note
+    return head + rendered + tail
+
+
+def comment_room(extra: str) -> int:
+    return MAX_COMMENT_CHARS - len(STICKY_MARKER) - 200 - len(extra)
+
+
+# --------------------------------------------------------------------------------------------
+# Publishing (edge out)
+
+
+def sticky_comments(comments: Sequence[CommentData]) -> list[CommentData]:
+    """govbot's own comments (marker + written by a bot account), oldest first."""
+    return sorted((c for c in comments if STICKY_MARKER in c.body and c.user.is_bot), key=lambda c: c.id)
+
+
+def upsert_comment(gh: GitHubPort, number: int, body: str) -> None:
+    """Update the sticky comment in place (create it once), and delete duplicates."""
+    mine = sticky_comments(gh.list_comments(number))
+    if not mine:
+        try:
+            gh.create_comment(number, body)
+            return
+        except GitHubServerError:
+            # The POST may have been applied even though the answer was an error: look first.
+            mine = sticky_comments(gh.list_comments(number))
+            if not mine:
+                gh.create_comment(number, body)
+                return
+    keep, *duplicates = mine
+    if keep.body != body:
+        gh.edit_comment(number, keep.id, body)
+    for dup in duplicates:
+        gh.delete_comment(number, dup.id)
+
+
+def sync_labels(gh: GitHubPort, pr: PullData, decision: Decision, policy: Policy) -> tuple[list[str], list[str]]:
+    """Add and remove govbot's labels (only those the policy allows); returns (added, removed)."""
+    allow = set(policy.labels.allowlist)
+    current = set(pr.labels)
+    add = sorted((set(decision.labels_add) & allow) - current)
+    remove = sorted((set(decision.labels_remove) & allow & current) - set(decision.labels_add))
+    colors = {policy.labels.review: _LABEL_COLORS["review"], policy.labels.blocked: _LABEL_COLORS["blocked"],
+              policy.labels.ai_generated: _LABEL_COLORS["ai"]}
+    for name in add:
+        gh.ensure_label(name, colors.get(name, "ededed"), "managed by govbot")
+    gh.add_labels(pr.number, add)
+    for name in remove:
+        gh.remove_label(pr.number, name)
+    return add, remove
+
+
+def publish_check(gh: GitHubPort, head_sha: str, conclusion: str, output: CheckOutput, details_url: str | None,
+                  log: Callable[[str], None]) -> bool:
+    """A ``govbot`` check run, else a commit status. False when the token can do neither."""
+    try:
+        existing = gh.find_check_run(head_sha, CHECK_NAME)
+        if existing is not None:
+            gh.update_check_run(existing.id, conclusion, output)
+        else:
+            try:
+                gh.create_check_run(head_sha, CHECK_NAME, conclusion, output, details_url)
+            except GitHubServerError:
+                again = gh.find_check_run(head_sha, CHECK_NAME)
+                if again is None:
+                    raise
+                gh.update_check_run(again.id, conclusion, output)
+        return True
+    except PermissionDenied:
+        log("no `checks: write` permission; publishing a commit status instead")
+    state = {"success": "success", "neutral": "success"}.get(conclusion, "failure")
+    try:
+        gh.create_status(head_sha, state, f"{output.title}", CHECK_NAME, details_url)
+        return True
+    except PermissionDenied:
+        return False
+
+
+def emit_annotations(out: TextIO, annotations: Sequence[Annotation], resume_token: str | None) -> None:
+    if resume_token:
+        print(f"::{resume_token}::", file=out)  # re-enable workflow commands for our own lines
+    for a in annotations[:MAX_COMMAND_ANNOTATIONS]:
+        print(workflow_command(a), file=out)
+    out.flush()
