@@ -26,8 +26,9 @@ import time
 from pathlib import Path
 
 from govbot.checks import bandit, secrets, semgrep
+from govbot.checks.registry import BY_NAME, ScannerSettings, semgrep_configs
 from govbot.checks.runner import tool_env
-from govbot.checks.scan import ScannerSettings, materialise
+from govbot.checks.scan import materialise
 
 TEMPLATE = '''"""Module {i}: order handling for region {region}."""
 
@@ -172,11 +173,11 @@ def baseline(repo: Path, tmp: Path) -> dict[str, dict[str, float]]:
     s = ScannerSettings()
     targets = ["./" + f for f in files]
     commands = {
-        "semgrep": semgrep.build_argv(s.semgrep_bin, [str(p) for p in semgrep.bundled_rule_files()], targets,
+        "semgrep": semgrep.build_argv(s.binary(BY_NAME["semgrep"]), semgrep_configs(s), targets,
                                       rule_timeout_s=s.semgrep_rule_timeout_s, max_memory_mb=s.semgrep_max_memory_mb,
                                       max_target_bytes=s.max_file_bytes),
-        "bandit": bandit.build_argv(s.bandit_bin, targets),
-        "detect-secrets": secrets.build_argv(s.detect_secrets_bin, targets, cores=1),
+        "bandit": bandit.build_argv(s.binary(BY_NAME["bandit"]), targets),
+        "detect-secrets": secrets.build_argv(s.binary(BY_NAME["secrets"]), targets, cores=1),
     }
     # Each scanner also with its own default parallelism, in case that is faster alone: the
     # comparison is against the best each tool can do by itself on this machine.

@@ -60,12 +60,13 @@ from govbot.bot.render.json import report_json
 from govbot.bot.render.markdown import comment_markdown, summary_markdown
 from govbot.bot.render.sarif import to_sarif
 from govbot.bot.render.text import clean
+from govbot.checks.registry import SCANNER_NAMES
 from govbot.core.errors import GovbotError, PolicyError
 from govbot.core.models import ChangeSet, Decision, Outcome, Report, exit_code_for
 from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
 from govbot.policy.model import Policy
 
-ALL_SCANNERS = ("bandit", "secrets", "semgrep")
+ALL_SCANNERS = tuple(sorted(SCANNER_NAMES))
 FULL_RUN_ACTIONS = frozenset(
     {"opened", "synchronize", "reopened", "ready_for_review", "edited", "labeled", "unlabeled"}
 )
@@ -187,7 +188,7 @@ def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCAN
     def run(change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
             policy_source: str, force_tier: str | None, notices: Sequence[str],
             semgrep_configs: Sequence[str] = ()) -> Report:
-        from govbot.checks.scan import ScannerSettings
+        from govbot.checks.registry import ScannerSettings
         from govbot.pipeline import ScanOptions, analyse
         from govbot.router.env import LLMEnvironment
 

@@ -12,7 +12,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from ruamel.yaml.error import YAMLError
 
 from govbot import __version__
 from govbot.bot.local import git as localgit
-from govbot.checks.scan import ScannerSettings
+from govbot.checks.registry import ScannerSettings, binaries_from_env
 from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError, GovbotError, PolicyError
 from govbot.core.globs import glob_match
@@ -178,13 +177,7 @@ def run_scan(args: argparse.Namespace, repo_path: Path, base: str, head: str) ->
 
 def scanner_settings(env: Mapping[str, str], configs: tuple[str, ...]) -> ScannerSettings:
     """Scanner binaries may be pinned through GOVBOT_<TOOL>_BIN (read once, here)."""
-    default = ScannerSettings(semgrep_configs=configs)
-    return replace(
-        default,
-        semgrep_bin=env.get("GOVBOT_SEMGREP_BIN") or default.semgrep_bin,
-        bandit_bin=env.get("GOVBOT_BANDIT_BIN") or default.bandit_bin,
-        detect_secrets_bin=env.get("GOVBOT_DETECT_SECRETS_BIN") or default.detect_secrets_bin,
-    )
+    return ScannerSettings(semgrep_configs=configs, binaries=binaries_from_env(env))
 
 
 class _progress:

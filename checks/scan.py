@@ -1,56 +1,26 @@
-"""Run semgrep, bandit and detect-secrets concurrently over a materialised copy of the changed
+"""Run the registered scanners (``checks/registry.py``) concurrently over a materialised copy of the changed
 files, each bounded in time and memory, and report exactly what each one did and did not do.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from govbot.checks import bandit, secrets, semgrep
 from govbot.checks.base import ToolOutput
+from govbot.checks.registry import SCANNERS, ScannerSettings, ScannerSpec
 from govbot.checks.runner import RunResult, run, tool_env
 from govbot.core.errors import ToolError
 from govbot.core.models import Finding, SkippedFile, ToolRun, ToolStatus
 
-Progress = Callable[[str, str], None]
-MIN_BATCH = 100  # (tool, "started" | "ok" | "failed" | ...)
-
-
-def _default_binary(name: str) -> str:
-    """Prefer the scanner installed beside this Python (the venv govbot runs in)."""
-    sibling = Path(sys.executable).parent / name
-    if sibling.exists():
-        return str(sibling)
-    return shutil.which(name) or name
-
-
-@dataclass(frozen=True)
-class ScannerSettings:
-    semgrep_bin: str = field(default_factory=lambda: _default_binary("semgrep"))
-    bandit_bin: str = field(default_factory=lambda: _default_binary("bandit"))
-    detect_secrets_bin: str = field(default_factory=lambda: _default_binary("detect-secrets"))
-    tool_timeout_s: float = 300.0
-    semgrep_rule_timeout_s: int = 10
-    semgrep_max_memory_mb: int = 2048
-    # semgrep, bandit and detect-secrets run side by side: semgrep gets one core, the two Python
-    # scanners share the rest (benchmarks/scan_bench.py measured --jobs=1 fastest on 2 cores).
-    semgrep_jobs: int = 1
-    batch_cap: int = 500  # files per bandit / detect-secrets process
-    workers: int = 0  # scanner processes at once; 0: one per core (at least 2)
-    python_tool_memory_mb: int = 4096
-    max_file_bytes: int = 1_000_000
-    semgrep_configs: tuple[str, ...] = ()  # extra config files/dirs (already on local disk)
-    semgrep_bundled: bool = True
-    enabled: tuple[str, ...] = ("semgrep", "bandit", "secrets")
+Progress = Callable[[str, str], None]  # (tool, "started" | "done")
+MIN_BATCH = 100
 
 
 def safe_relpath(path: str) -> PurePosixPath | None:
@@ -106,6 +76,7 @@ class ToolPlan:
     memory_mb: int | None = None
     extra_skips: tuple[SkippedFile, ...] = ()
     ready: ToolResult | None = None
+    batched: bool = True
 
 
 def run_scanners(
@@ -119,9 +90,8 @@ def run_scanners(
 
     Each tool must finish within ``tool_timeout_s`` of the start of this phase.
     """
-    builders = {"semgrep": _semgrep_plan, "bandit": _bandit_plan, "secrets": _secrets_plan}
     workers = settings.workers or max(os.cpu_count() or 1, 2)
-    plans = [builders[name](paths, settings, workers) for name in builders if name in settings.enabled]
+    plans = [tool_plan(spec, paths, settings, workers) for spec in SCANNERS if spec.name in settings.enabled]
     deadline = time.monotonic() + settings.tool_timeout_s
     tracker = _Tracker(plans, progress)
     jobs = _job_order(plans)
@@ -136,8 +106,8 @@ def run_scanners(
 
 
 def _job_order(plans: Sequence[ToolPlan]) -> list[tuple[ToolPlan, int]]:
-    """semgrep first (one long job), then the other tools' batches interleaved."""
-    runnable = sorted((p for p in plans if p.ready is None), key=lambda p: p.name != "semgrep")
+    """Unbatched tools first (one long job each: semgrep), then the other tools' batches interleaved."""
+    runnable = sorted((p for p in plans if p.ready is None), key=lambda p: p.batched)
     order: list[tuple[ToolPlan, int]] = []
     for index in range(max((len(p.argvs) for p in runnable), default=0)):
         order += [(p, index) for p in runnable if index < len(p.argvs)]
@@ -258,55 +228,20 @@ def _batches(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), max(size, 1))]
 
 
-def _semgrep_plan(paths: Sequence[str], s: ScannerSettings, workers: int) -> ToolPlan:
-    version = _version("semgrep")
-    configs = [str(p) for p in semgrep.bundled_rule_files()] if s.semgrep_bundled else []
-    configs += list(s.semgrep_configs)
-    if not paths:
-        return _ready("semgrep", version, ToolStatus.NOT_APPLICABLE, "no files to scan")
-    if not configs:
-        if not s.semgrep_bundled:
-            why = "no rules configured (semgrep.bundled is false)"
-            return _ready("semgrep", version, ToolStatus.NOT_APPLICABLE, why)
-        return _ready("semgrep", version, ToolStatus.FAILED,
-                      "govbot's bundled semgrep rules are missing from this installation")
-    # One process: semgrep's start-up (~3 s, loading rules) is too costly to repeat per batch.
-    argv = semgrep.build_argv(
-        s.semgrep_bin,
-        configs,
-        [_arg(p) for p in paths],
-        rule_timeout_s=s.semgrep_rule_timeout_s,
-        max_memory_mb=s.semgrep_max_memory_mb,
-        max_target_bytes=s.max_file_bytes,
-        jobs=s.semgrep_jobs,
-    )
-    # semgrep exits 0 (no findings) or 1 (findings); 2+ are errors.
-    return ToolPlan(name="semgrep", version=version, argvs=(tuple(argv),), files=len(paths), parse=semgrep.parse,
-                    ok_codes=(0, 1))
-
-
-def _bandit_plan(paths: Sequence[str], s: ScannerSettings, workers: int) -> ToolPlan:
-    version = _version("bandit")
-    targets = [p for p in paths if bandit.applies_to(p)]
+def tool_plan(spec: ScannerSpec, paths: Sequence[str], s: ScannerSettings, workers: int) -> ToolPlan:
+    """The batches (argv lists) one scanner runs over ``paths``, or its result when it need not run."""
+    version = _version(spec.dist)
+    reasons = {p: why for p in paths if (why := spec.skip(p))}
+    skips = tuple(SkippedFile(path=p, reason=why) for p, why in reasons.items()) if spec.report_skips else ()
+    targets = [p for p in paths if p not in reasons]
     if not targets:
-        return _ready("bandit", version, ToolStatus.NOT_APPLICABLE, "no Python files in the change")
-    # bandit holds every file's results in memory until it exits; the cap bounds that
-    # (measured: ~40 MB for 500 files, ~95 MB for 3,000).
-    size = batch_size(len(targets), workers, s.batch_cap)
-    argvs = tuple(tuple(bandit.build_argv(s.bandit_bin, [_arg(p) for p in b])) for b in _batches(targets, size))
-    return ToolPlan(name="bandit", version=version, argvs=argvs, files=len(targets), parse=bandit.parse,
-                    ok_codes=(0, 1), memory_mb=s.python_tool_memory_mb)
-
-
-def _secrets_plan(paths: Sequence[str], s: ScannerSettings, workers: int) -> ToolPlan:
-    version = _version("detect-secrets")
-    skips = [SkippedFile(path=p, reason=r) for p in paths if (r := secrets.heuristic_skip(p))]
-    skipped_paths = {x.path for x in skips}
-    targets = [p for p in paths if p not in skipped_paths]
-    if not targets:
-        return _ready("secrets", version, ToolStatus.NOT_APPLICABLE, "no text files to scan", skips)
-    size = batch_size(len(targets), workers, s.batch_cap)
-    argvs = tuple(tuple(secrets.build_argv(s.detect_secrets_bin, [_arg(p) for p in b]))
-                  for b in _batches(targets, size))
-    return ToolPlan(name="secrets", version=version, argvs=argvs, files=len(targets), parse=secrets.parse,
-                    memory_mb=s.python_tool_memory_mb, extra_skips=tuple(skips))
+        return _ready(spec.name, version, ToolStatus.NOT_APPLICABLE, spec.nothing_to_scan, skips)
+    problem = spec.unavailable(s)
+    if problem is not None:
+        return _ready(spec.name, version, *problem)
+    binary = s.binary(spec)
+    size = batch_size(len(targets), workers, s.batch_cap) if spec.batched else len(targets)
+    argvs = tuple(tuple(spec.argv(binary, [_arg(p) for p in b], s)) for b in _batches(targets, size))
+    return ToolPlan(name=spec.name, version=version, argvs=argvs, files=len(targets), parse=spec.parse,
+                    ok_codes=spec.ok_codes, memory_mb=s.python_tool_memory_mb if spec.capped_memory else None,
+                    extra_skips=skips, batched=spec.batched)

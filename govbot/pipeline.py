@@ -15,7 +15,8 @@ from govbot import __version__
 from govbot.checks.authorship import detect
 from govbot.checks.builtin import config_findings, symlink_findings
 from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
-from govbot.checks.scan import Progress, ScannerSettings, materialise, run_scanners, safe_relpath
+from govbot.checks.registry import ScannerSettings
+from govbot.checks.scan import Progress, materialise, run_scanners, safe_relpath
 from govbot.core.globs import glob_match
 from govbot.core.models import (
     Authorship,

@@ -20,6 +20,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from govbot.checks.registry import SCANNER_NAMES
 from govbot.core.globs import glob_match
 from govbot.core.models import AIVerdict, Authorship, ChangeSet, Finding, RoutePlan, Tier
 from govbot.policy.llm_config import LLMConfig
@@ -27,7 +28,7 @@ from govbot.router.catalogue import ModelSet, ModelSpec, max_cost_usd
 from govbot.router.chunk import FilePatch, estimate_tokens, make_chunks
 from govbot.router.classify import FileClass, RoutingRules, classify_files, default_rules
 
-SCANNER_TOOLS = frozenset({"semgrep", "bandit", "secrets"})
+SCANNER_TOOLS = frozenset(SCANNER_NAMES)
 PROMPT_OVERHEAD_TOKENS = 1_800  # system prompt, schema and framing per request
 EXPECTED_OUTPUT_TOKENS = 700  # a typical review reply, for estimates (budget uses the maximum)
 _RANK = {Tier.NONE: 0, Tier.MINI: 1, Tier.STANDARD: 2, Tier.PRO: 3}

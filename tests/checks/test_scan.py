@@ -16,11 +16,11 @@ def test_batch_size_balances_and_caps() -> None:
     assert batch_size(10_000, 2, 500) == 500  # memory cap
 
 
-def test_semgrep_first_then_batches_interleaved() -> None:
+def test_unbatched_semgrep_first_then_batches_interleaved() -> None:
     plans = [
         ToolPlan(name="bandit", version=None, argvs=(("b1",), ("b2",))),
         ToolPlan(name="secrets", version=None, argvs=(("s1",), ("s2",), ("s3",))),
-        ToolPlan(name="semgrep", version=None, argvs=(("g",),)),
+        ToolPlan(name="semgrep", version=None, argvs=(("g",),), batched=False),
     ]
     order = [plan.argvs[i][0] for plan, i in _job_order(plans)]
     assert order == ["g", "b1", "s1", "b2", "s2", "s3"]

@@ -13,7 +13,7 @@ import pytest
 
 from govbot.bot.local import git as localgit
 from govbot.bot.local.git import GitBlobSource
-from govbot.checks.scan import ScannerSettings
+from govbot.checks.registry import ScannerSettings
 from govbot.core.models import Outcome, Report, ToolStatus
 from govbot.pipeline import ScanOptions, analyse
 from govbot.policy.loader import default_policy, load_policy_text
@@ -23,10 +23,11 @@ from tests.gitrepo import GitRepo
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key
 
 
-def scan(repo: GitRepo, policy: Policy | None = None, **settings: object) -> Report:
+def scan(repo: GitRepo, policy: Policy | None = None, binaries: dict[str, str] | None = None,
+         **settings: object) -> Report:
     r = localgit.open_repo(repo.path)
     change = localgit.load_change(r, "main", "HEAD")
-    options = ScanOptions(scanners=ScannerSettings(**settings))  # type: ignore[arg-type]
+    options = ScanOptions(scanners=ScannerSettings(binaries=binaries or {}, **settings))  # type: ignore[arg-type]
     return analyse(change, policy or default_policy(), GitBlobSource(r), options)
 
 
@@ -123,7 +124,7 @@ def test_empty_change_passes(repo: GitRepo) -> None:
 def test_missing_scanner_is_incomplete(base: GitRepo) -> None:
     base.write("app/x.py", "x = 1\n")
     base.commit("x")
-    report = scan(base, bandit_bin="/nonexistent/bandit")
+    report = scan(base, binaries={"bandit": "/nonexistent/bandit"})
     tools = {t.name: t for t in report.tools}
     assert tools["bandit"].status is ToolStatus.MISSING
     assert not report.decision.complete
@@ -140,12 +141,12 @@ def test_scanner_printing_garbage_or_crashing_is_incomplete(base: GitRepo, tmp_p
     base.write("app/x.py", "x = 1\n")
     base.commit("x")
     garbage = _fake_tool(tmp_path, "echo 'this is not json'; exit 0")
-    report = scan(base, detect_secrets_bin=garbage)
+    report = scan(base, binaries={"secrets": garbage})
     tool = {t.name: t for t in report.tools}["secrets"]
     assert tool.status is ToolStatus.FAILED and "not JSON" in (tool.error or "")
     assert not report.decision.complete
     crash = _fake_tool(tmp_path / ".." , "echo boom >&2; exit 3")
-    report = scan(base, semgrep_bin=crash)
+    report = scan(base, binaries={"semgrep": crash})
     tool = {t.name: t for t in report.tools}["semgrep"]
     assert tool.status is ToolStatus.FAILED and "boom" in (tool.error or "")
 
@@ -155,7 +156,7 @@ def test_scanner_timeout_is_incomplete(base: GitRepo, tmp_path: Path) -> None:
     base.commit("x")
     slow = _fake_tool(tmp_path, "sleep 30")
     policy = load_policy_text("limits:\n  tool_timeout_s: 1\n", "p")
-    report = scan(base, policy, bandit_bin=slow)
+    report = scan(base, policy, binaries={"bandit": slow})
     tool = {t.name: t for t in report.tools}["bandit"]
     assert tool.status is ToolStatus.TIMEOUT
     assert not report.decision.complete
