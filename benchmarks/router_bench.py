@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import os
 import statistics
 import sys
 import time
@@ -243,7 +244,7 @@ def big_pr(files: int, lines: int) -> str:
 
 def latency(diffs: list[str], repeat: int, rules: RoutingRules | None = None) -> tuple[list[float], str]:
     config = LLMConfig()
-    models = eval_models(config)
+    models = eval_models(config, os.environ)
     changes = [changeset_from_diff(d) for d in diffs]
     route = plan(changes[0], (), Authorship(), config, models, rules=rules)  # warm caches (rules, globs)
     times = []
@@ -258,7 +259,7 @@ def latency(diffs: list[str], repeat: int, rules: RoutingRules | None = None) ->
 def measure(scan_limit: int | None) -> int:
     cases = load_cases(str(DATA), None)
     config = LLMConfig()
-    result = run_eval(cases, config, eval_models(config))
+    result = run_eval(cases, config, eval_models(config, os.environ))
     print(eval_text(result))
     times, _ = latency([c.diff for c in cases], repeat=20)
     q = statistics.quantiles(times, n=100)

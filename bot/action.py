@@ -60,9 +60,11 @@ from govbot.bot.render.json import report_json
 from govbot.bot.render.markdown import comment_markdown, summary_markdown
 from govbot.bot.render.sarif import to_sarif
 from govbot.bot.render.text import clean
-from govbot.checks.registry import SCANNER_NAMES
+from govbot.checks.registry import SCANNER_NAMES, ScannerSettings
+from govbot.checks.scan import ToolScanners
 from govbot.core.errors import GovbotError, PolicyError
-from govbot.core.models import ChangeSet, Decision, Outcome, Report, exit_code_for
+from govbot.core.models import ChangeSet, Decision, Outcome, Report, exit_code
+from govbot.core.ports import Scanners
 from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
 from govbot.policy.model import Policy
 
@@ -182,22 +184,22 @@ def default_renderers() -> Renderers:
     )
 
 
-def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCANNERS) -> Analyser:
-    """The real analysis (``govbot.pipeline.analyse``), with LLM credentials from ``env``."""
+def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCANNERS,
+                      make_scanners: Callable[[ScannerSettings], Scanners] = ToolScanners) -> Analyser:
+    """The real analysis (``govbot.pipeline.analyse``), with LLM credentials from ``env``; tests
+    pass ``make_scanners`` to replay recorded tool output instead of running the tools."""
 
     def run(change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
             policy_source: str, force_tier: str | None, notices: Sequence[str],
             semgrep_configs: Sequence[str] = ()) -> Report:
-        from govbot.checks.registry import ScannerSettings
-        from govbot.pipeline import ScanOptions, analyse
+        from govbot.pipeline import AnalyseOptions, analyse, llm_reviewer
         from govbot.router.env import LLMEnvironment
 
         llm_env = LLMEnvironment.from_env(env, force_tier=force_tier)
-        scanner_settings = ScannerSettings(enabled=tuple(scanners), semgrep_configs=tuple(semgrep_configs))
-        options = ScanOptions(scanners=scanner_settings, policy_path=policy_path)
-        return analyse(change, policy, contents, options,
-                       llm_env=llm_env,
-                       policy_source=policy_source, notices=notices)
+        settings = ScannerSettings(enabled=tuple(scanners), semgrep_configs=tuple(semgrep_configs))
+        options = AnalyseOptions(policy_path=policy_path, policy_source=policy_source, notices=tuple(notices))
+        return analyse(change, policy, contents, make_scanners(settings.with_policy(policy)),
+                       llm_reviewer(llm_env), options)
 
     return run
 
@@ -221,17 +223,6 @@ class Context:
 
 def review_pending(decision: Decision) -> bool:
     return decision.outcome is Outcome.REVIEW_REQUIRED and decision.complete
-
-
-def exit_code(decision: Decision, fail_on: str, verdict: ReviewVerdict | None) -> int:
-    """The job's exit code: ``exit_code_for`` (0/1/2), softened by fail-on and a satisfied review."""
-    code = exit_code_for(decision)
-    if fail_on == "never":
-        return 0 if code == 1 else code  # an incomplete analysis is never a pass
-    satisfied = verdict is not None and verdict.satisfied
-    if decision.outcome is Outcome.REVIEW_REQUIRED and code == 1 and (fail_on == "block" or satisfied):
-        return 0
-    return code
 
 
 def parse_command(body: str) -> str | None:
@@ -301,7 +292,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
         return 0
     verdict = human_review(ctx, fresh, policy) if review_pending(report.decision) else None
     fail_on = s.fail_on or policy.settings.fail_on
-    code = exit_code(report.decision, fail_on, verdict)
+    code = exit_code(report.decision, fail_on, review_satisfied=verdict is not None and verdict.satisfied)
     try:
         publish(ctx, fresh, policy, report, verdict, resume_token)
     finally:
@@ -521,7 +512,8 @@ def dispatch(ctx: Context, event: Mapping[str, Any], resume_token: str | None) -
 
 
 def run(env: Mapping[str, str], *, out: TextIO | None = None, analyser: Analyser | None = None,
-        renderers: Renderers | None = None, budget: RetryBudget | None = None) -> int:
+        renderers: Renderers | None = None, budget: RetryBudget | None = None,
+        scanners: Callable[[ScannerSettings], Scanners] = ToolScanners) -> int:
     """The whole action for one event. ``env`` is the process environment (read only here)."""
     out = out or sys.stdout
     # No text from the pull request may ever run as a workflow command: switch them off, and
@@ -542,7 +534,7 @@ def run(env: Mapping[str, str], *, out: TextIO | None = None, analyser: Analyser
                            read_concurrency=settings.read_concurrency),
             budget or RetryBudget(settings=settings.retry),
         )
-        analyse = analyser or pipeline_analyser(env, settings.scanners)
+        analyse = analyser or pipeline_analyser(env, settings.scanners, scanners)
         ctx = Context(settings, gh, analyse, renderers or default_renderers(), out)
         return dispatch(ctx, event, resume_token)
     except PolicyError as exc:

@@ -11,7 +11,8 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,15 @@ from ruamel.yaml.error import YAMLError
 
 from govbot import __version__
 from govbot.bot.local import git as localgit
+from govbot.bot.render import registry as render
 from govbot.checks.registry import ScannerSettings, binaries_from_env
+from govbot.checks.scan import ToolScanners
 from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError, GovbotError, PolicyError
 from govbot.core.globs import glob_match
-from govbot.core.models import AIVerdict, Authorship, DiffScope, Outcome, Report, Tier
-from govbot.pipeline import ScanOptions, analyse
+from govbot.core.models import AIVerdict, Authorship, DiffScope, Report, Tier, exit_code
+from govbot.core.ports import Scanners
+from govbot.pipeline import AnalyseOptions, analyse, llm_reviewer
 from govbot.policy.llm_config import LLMConfig
 from govbot.policy.loader import (
     DEFAULT_POLICY_PATH,
@@ -44,18 +48,14 @@ from govbot.router.evaluate import Case, run_eval, validate_label
 from govbot.router.plan import plan
 from govbot.router.report import eval_json, eval_text, route_json, route_text
 
-FORMATS = ("text", "json", "sarif", "markdown")
 
+@dataclass(frozen=True)
+class Edges:
+    """What the commands reach the world through: the environment (read only here) and the
+    scanners (tests replay recorded tool output instead of running the tools)."""
 
-def exit_code(report: Report, fail_on: str) -> int:
-    d = report.decision
-    if d.outcome is Outcome.BLOCK and fail_on != "never":
-        return 1
-    if not d.complete:
-        return 2
-    if d.outcome is Outcome.REVIEW_REQUIRED and fail_on == "review_required":
-        return 1
-    return 0
+    env: Mapping[str, str]
+    scanners: Callable[[ScannerSettings], Scanners] = ToolScanners
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +102,7 @@ def _add_optional_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--format", choices=tuple(render.FORMATS), default="text", help="output format (default: text)")
     p.add_argument("--output", "-o", help="write the report to this file instead of stdout")
     p.add_argument("--policy", help=f"policy file on disk (default: {DEFAULT_POLICY_PATH} from the BASE ref)")
     p.add_argument("--diff-scope", choices=[s.value for s in DiffScope], help="override settings.diff_scope")
@@ -152,7 +152,7 @@ def semgrep_rule_files(repo: localgit.Repo, base: str, policy: Policy, dest: Pat
     return (*configs, *policy.semgrep.registry)
 
 
-def run_scan(args: argparse.Namespace, repo_path: Path, base: str, head: str) -> int:
+def run_scan(args: argparse.Namespace, edges: Edges, repo_path: Path, base: str, head: str) -> int:
     err = Console(stderr=True)
     repo = localgit.open_repo(repo_path)
     change = localgit.load_change(repo, base, head)
@@ -162,17 +162,16 @@ def run_scan(args: argparse.Namespace, repo_path: Path, base: str, head: str) ->
     policy, source = load_policy(repo, base_tip, args.policy)
     with tempfile.TemporaryDirectory(prefix="govbot-rules-") as rules_tmp:
         configs = semgrep_rule_files(repo, base_tip, policy, Path(rules_tmp))
-        options = ScanOptions(
-            scanners=scanner_settings(os.environ, configs),
-            diff_scope=DiffScope(args.diff_scope) if args.diff_scope else None,
-        )
-        llm_env = LLMEnvironment.from_env(os.environ) if args.llm else None
+        scanners = edges.scanners(scanner_settings(edges.env, configs).with_policy(policy))
+        reviewer = llm_reviewer(LLMEnvironment.from_env(edges.env)) if args.llm else None
         show = not args.no_progress and err.is_terminal
         with _progress(err, show) as on_progress:
-            report = analyse(change, policy, localgit.GitBlobSource(repo), options, llm_env=llm_env,
-                             policy_source=source, progress=on_progress)
-    emit(report, args.format, args.output)
-    return exit_code(report, args.fail_on or policy.settings.fail_on)
+            options = AnalyseOptions(diff_scope=DiffScope(args.diff_scope) if args.diff_scope else None,
+                                     policy_source=source, progress=on_progress)
+            report = analyse(change, policy, localgit.GitBlobSource(repo), scanners, reviewer, options)
+    code = exit_code(report.decision, args.fail_on or policy.settings.fail_on)
+    emit(report, args.format, args.output, code)
+    return code
 
 
 def scanner_settings(env: Mapping[str, str], configs: tuple[str, ...]) -> ScannerSettings:
@@ -206,51 +205,38 @@ class _progress:
             self.bar.update(self.tasks[tool], description=f"{tool}: {state}")  # type: ignore[arg-type]
 
 
-def emit(report: Report, fmt: str, output: str | None) -> None:
-    from govbot.bot.render import registry as render
-
+def emit(report: Report, fmt: str, output: str | None, code: int) -> None:
     if fmt == "text" and output is None:
-        render.print_terminal(report, Console())
+        render.print_terminal(report, Console(), code)
         return
-    if fmt == "json":
-        text = render.report_json(report)
-    elif fmt == "sarif":
-        import json
-
-        text = json.dumps(render.to_sarif(report), indent=2, sort_keys=True)
-    elif fmt == "markdown":
-        text = render.summary_markdown(report)
-    else:
-        console = Console(record=True, width=120, file=open(os.devnull, "w"))  # noqa: SIM115
-        render.print_terminal(report, console)
-        text = console.export_text()
+    text = render.render(report, fmt, code)
     if output:
-        Path(output).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        Path(output).write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+        sys.stdout.write(text)
 
 
-def cmd_scan(args: argparse.Namespace) -> int:
-    return run_scan(args, Path(args.path), args.base, args.head)
+def cmd_scan(args: argparse.Namespace, edges: Edges) -> int:
+    return run_scan(args, edges, Path(args.path), args.base, args.head)
 
 
-def cmd_action(args: argparse.Namespace) -> int:
+def cmd_action(args: argparse.Namespace, edges: Edges) -> int:
     # Imported here: PyGithub costs ~0.3 s to load, which local scans never need.
     from govbot.bot.action import run
 
-    return run(os.environ)
+    return run(edges.env)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, edges: Edges) -> int:
     from govbot.bot.local.demo import create_demo_repo
 
     target = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="govbot-demo-"))
     repo = create_demo_repo(target)
     Console(stderr=True).print(f"[bold]govbot demo[/]: created {repo} (base: main, head: feature)")
-    return run_scan(args, repo, "main", "feature")
+    return run_scan(args, edges, repo, "main", "feature")
 
 
-def cmd_policy_validate(args: argparse.Namespace) -> int:
+def cmd_policy_validate(args: argparse.Namespace, edges: Edges) -> int:
     path = Path(args.file)
     try:
         data = path.read_bytes()
@@ -264,7 +250,7 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_policy_schema(args: argparse.Namespace) -> int:
+def cmd_policy_schema(args: argparse.Namespace, edges: Edges) -> int:
     import json
 
     from govbot.policy.schema import policy_schema
@@ -273,10 +259,8 @@ def cmd_policy_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report_schema(args: argparse.Namespace) -> int:
+def cmd_report_schema(args: argparse.Namespace, edges: Edges) -> int:
     import json
-
-    from govbot.bot.render import registry as render
 
     print(json.dumps(render.report_schema(), indent=2, sort_keys=True))
     return 0
@@ -333,9 +317,9 @@ def _read(path: str) -> str:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def route_command(args: argparse.Namespace) -> int:
+def route_command(args: argparse.Namespace, edges: Edges) -> int:
     config = _config(args.policy)
-    env = LLMEnvironment.from_env(os.environ)
+    env = LLMEnvironment.from_env(edges.env)
     models = resolve_models(config, env, default_catalogue())
     change = changeset_from_diff(_read(args.diff))
     authorship = Authorship(ai_generated=AIVerdict.YES) if args.ai_authored else Authorship()
@@ -374,16 +358,16 @@ def load_cases(directory: str, labels_path: str | None) -> list[Case]:
     return cases
 
 
-def eval_models(config: LLMConfig) -> ModelSet:
+def eval_models(config: LLMConfig, environ: Mapping[str, str]) -> ModelSet:
     """Every configured model counts as available: eval estimates, it never calls."""
-    env = LLMEnvironment.from_env(os.environ)
+    env = LLMEnvironment.from_env(environ)
     models = resolve_models(config, env, default_catalogue())
     return ModelSet(tiers=models.configured, configured=models.configured)
 
 
-def eval_command(args: argparse.Namespace) -> int:
+def eval_command(args: argparse.Namespace, edges: Edges) -> int:
     config = _config(args.policy)
-    result = run_eval(load_cases(args.dir, args.labels), config, eval_models(config))
+    result = run_eval(load_cases(args.dir, args.labels), config, eval_models(config, edges.env))
     if args.format == "json":
         print(json.dumps(eval_json(result), indent=2, sort_keys=True))
     else:
@@ -391,11 +375,11 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, edges: Edges | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        return int(args.func(args, edges or Edges(os.environ)))
     except GovbotError as exc:
         sys.stderr.write(f"govbot: error: {exc}\n")
         return exc.exit_code

@@ -10,12 +10,13 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from govbot.checks import bandit, secrets, semgrep
 from govbot.checks.base import ToolOutput
 from govbot.core.models import ToolStatus
+from govbot.policy.model import Policy
 
 
 def default_binary(name: str) -> str:
@@ -45,6 +46,18 @@ class ScannerSettings:
 
     def binary(self, spec: ScannerSpec) -> str:
         return self.binaries.get(spec.name) or default_binary(spec.binary)
+
+    def with_policy(self, policy: Policy) -> ScannerSettings:
+        """These settings under the policy's limits (time, memory, file size, bundled rules)."""
+        limits = policy.limits
+        return replace(
+            self,
+            tool_timeout_s=limits.tool_timeout_s,
+            semgrep_rule_timeout_s=limits.semgrep_rule_timeout_s,
+            semgrep_max_memory_mb=limits.semgrep_max_memory_mb,
+            max_file_bytes=limits.max_file_bytes,
+            semgrep_bundled=policy.semgrep.bundled and self.semgrep_bundled,
+        )
 
 
 def _scan_all(path: str) -> str | None:

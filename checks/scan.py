@@ -18,8 +18,8 @@ from govbot.checks.registry import SCANNERS, ScannerSettings, ScannerSpec
 from govbot.checks.runner import RunResult, run, tool_env
 from govbot.core.errors import ToolError
 from govbot.core.models import Finding, SkippedFile, ToolRun, ToolStatus
+from govbot.core.ports import Progress, ToolResult
 
-Progress = Callable[[str, str], None]  # (tool, "started" | "done")
 MIN_BATCH = 100
 
 
@@ -58,12 +58,6 @@ def _arg(path: str) -> str:
 
 
 @dataclass(frozen=True)
-class ToolResult:
-    run: ToolRun
-    findings: list[Finding]
-
-
-@dataclass(frozen=True)
 class ToolPlan:
     """How one scanner runs: its batches (argv lists), or a result known without running it."""
 
@@ -79,11 +73,26 @@ class ToolPlan:
     batched: bool = True
 
 
+Execute = Callable[..., RunResult]  # checks.runner.run, or a test's replay of recorded output
+
+
+class ToolScanners:
+    """The ``Scanners`` port over the real tools (``checks/registry.py``), as subprocesses."""
+
+    def __init__(self, settings: ScannerSettings, execute: Execute = run) -> None:
+        self.settings = settings
+        self.execute = execute
+
+    def run(self, root: Path, paths: Sequence[str], progress: Progress | None = None) -> list[ToolResult]:
+        return run_scanners(root, paths, self.settings, progress, self.execute)
+
+
 def run_scanners(
     root: Path,
     paths: Sequence[str],
     settings: ScannerSettings,
     progress: Progress | None = None,
+    execute: Execute = run,
 ) -> list[ToolResult]:
     """Run the enabled scanners over ``paths``: every batch of every tool goes to one pool with a
     worker per core, semgrep (the longest single job) first, so no core idles while work is left.
@@ -96,7 +105,7 @@ def run_scanners(
     tracker = _Tracker(plans, progress)
     jobs = _job_order(plans)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [(plan, index, pool.submit(_run_batch, root, plan, index, deadline, tracker))
+        futures = [(plan, index, pool.submit(_run_batch, root, plan, index, deadline, tracker, execute))
                    for plan, index in jobs]
         outcomes: dict[str, list[tuple[int, RunResult]]] = {p.name: [] for p in plans}
         for plan, index, future in futures:
@@ -144,10 +153,11 @@ class _Tracker:
         return round(self.finished.get(name, 0.0) - self.started.get(name, 0.0), 3)
 
 
-def _run_batch(root: Path, plan: ToolPlan, index: int, deadline: float, tracker: _Tracker) -> RunResult:
+def _run_batch(root: Path, plan: ToolPlan, index: int, deadline: float, tracker: _Tracker,
+               execute: Execute) -> RunResult:
     tracker.start(plan.name)
     try:
-        return run(
+        return execute(
             plan.argvs[index],
             cwd=root,
             timeout_s=max(deadline - time.monotonic(), 0.001),

@@ -339,20 +339,22 @@ class Report(BaseModel):
     tools: tuple[ToolRun, ...] = ()
     policy_source: str = "builtin default"
 
-    @property
-    def exit_code(self) -> int:
-        return exit_code_for(self.decision)
+
+FailOn = Literal["review_required", "block", "never"]
 
 
-def exit_code_for(decision: Decision) -> int:
-    """0 pass/warn, 1 blocked or review required by policy, 2 analysis incomplete.
+def exit_code(decision: Decision, fail_on: FailOn | str, review_satisfied: bool = False) -> int:
+    """The one exit code of a run, for the CLI, the Action and every renderer that prints it.
 
-    A policy block is reported as 1 even when some tool failed: the policy already said no.
+    0 pass, warnings, or an outcome ``fail_on`` lets through; 1 blocked (unless ``fail_on`` is
+    ``never``), or human review required and not yet given (only with ``fail_on:
+    review_required``); 2 analysis incomplete: never a pass, whatever ``fail_on`` says. A policy
+    block is 1 even when some tool failed: the policy already said no.
     """
-    if decision.outcome is Outcome.BLOCK:
+    if decision.outcome is Outcome.BLOCK and fail_on != "never":
         return 1
     if not decision.complete:
         return 2
     if decision.outcome is Outcome.REVIEW_REQUIRED:
-        return 1
+        return 1 if fail_on == "review_required" and not review_satisfied else 0
     return 0

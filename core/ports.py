@@ -1,15 +1,44 @@
-"""Small ports the pipeline reads through; each edge (local git, GitHub) supplies its own."""
+"""Small ports the pipeline reads through; each edge (local git, GitHub, tests) supplies its own."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from govbot.core.models import ChangedFile
+from govbot.core.models import ChangedFile, Finding, ToolRun
+
+Progress = Callable[[str, str], None]  # (tool, "started" | "done")
 
 
 class ContentSource(Protocol):
     def read(self, files: Sequence[ChangedFile]) -> dict[str, bytes]:
         """Head-side bytes of the given files, by path (symlinks: the link target). Skip the
         unreadable; never follow a symlink, never execute anything."""
+        ...
+
+
+class BaseTree(Protocol):
+    """The base commit the change goes into: where the policy and the scanners' rules come from."""
+
+    def read_file(self, path: str, max_bytes: int) -> bytes | None:
+        """The file's bytes, None when it does not exist; an error when larger than ``max_bytes``."""
+        ...
+
+    def list_files(self) -> list[str]:
+        """Every file path in the tree."""
+        ...
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    run: ToolRun
+    findings: list[Finding]
+
+
+class Scanners(Protocol):
+    def run(self, root: Path, paths: Sequence[str], progress: Progress | None = None) -> list[ToolResult]:
+        """Run every enabled scanner over ``paths`` (relative, already written under ``root``)
+        and say exactly what each did and did not do."""
         ...

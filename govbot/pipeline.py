@@ -1,22 +1,23 @@
 """The composition of one analysis: change set in, ``Report`` out.
 
 Both the local CLI and the GitHub Action call ``analyse``; they differ only in where the change
-set, the policy and the file contents come from (``ContentSource``).
+set, the policy and the file contents come from (``ContentSource``), and tests swap the scanners
+(``Scanners``) and the LLM review (``Reviewer``) for recorded ones.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from govbot import __version__
 from govbot.checks.authorship import detect
 from govbot.checks.builtin import config_findings, symlink_findings
 from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
-from govbot.checks.registry import ScannerSettings
-from govbot.checks.scan import Progress, materialise, run_scanners, safe_relpath
+from govbot.checks.scan import materialise, safe_relpath
 from govbot.core.globs import glob_match
 from govbot.core.models import (
     Authorship,
@@ -32,19 +33,36 @@ from govbot.core.models import (
     RoutePlan,
     SkippedFile,
 )
-from govbot.core.ports import ContentSource
+from govbot.core.ports import ContentSource, Progress, Scanners
 from govbot.policy.engine import evaluate, facts_for
+from govbot.policy.llm_config import LLMConfig
 from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
 from govbot.router.redact import Redaction, Redactor
-from govbot.router.review import LLMEnvironment, ReviewRequest, review
+from govbot.router.review import LLMEnvironment, ReviewOutcome, ReviewRequest, review
+
+
+class Reviewer(Protocol):
+    """The LLM review: ``router.review.review`` with the credentials of the edge that built it."""
+
+    def __call__(self, request: ReviewRequest, config: LLMConfig) -> ReviewOutcome: ...
+
+
+def llm_reviewer(env: LLMEnvironment) -> Reviewer:
+    def reviewer(request: ReviewRequest, config: LLMConfig) -> ReviewOutcome:
+        return review(request, config, env)
+
+    return reviewer
 
 
 @dataclass(frozen=True)
-class ScanOptions:
-    scanners: ScannerSettings = field(default_factory=ScannerSettings)
+class AnalyseOptions:
     diff_scope: DiffScope | None = None  # None: the policy's settings.diff_scope
     policy_path: str = DEFAULT_POLICY_PATH
+    policy_source: str = "builtin default"
+    extra_findings: tuple[Finding, ...] = ()
+    notices: tuple[str, ...] = ()
+    progress: Progress | None = None
 
 
 @dataclass(frozen=True)
@@ -89,34 +107,21 @@ def _skip_reason(f: ChangedFile, excludes: Sequence[str], max_bytes: int) -> tup
     return None, False
 
 
-def _scanner_settings(options: ScanOptions, policy: Policy) -> ScannerSettings:
-    limits = policy.limits
-    return replace(
-        options.scanners,
-        tool_timeout_s=limits.tool_timeout_s,
-        semgrep_rule_timeout_s=limits.semgrep_rule_timeout_s,
-        semgrep_max_memory_mb=limits.semgrep_max_memory_mb,
-        max_file_bytes=limits.max_file_bytes,
-        semgrep_bundled=policy.semgrep.bundled and options.scanners.semgrep_bundled,
-    )
-
-
 def analyse(
     change: ChangeSet,
     policy: Policy,
     contents: ContentSource,
-    options: ScanOptions,
-    *,
-    llm_env: LLMEnvironment | None = None,
-    policy_source: str = "builtin default",
-    extra_findings: Sequence[Finding] = (),
-    notices: Sequence[str] = (),
-    progress: Progress | None = None,
+    scanners: Scanners,
+    reviewer: Reviewer | None,
+    options: AnalyseOptions = AnalyseOptions(),
 ) -> Report:
-    settings = _scanner_settings(options, policy)
+    """One analysis: what to scan, the scanners, govbot's own checks, authorship, the routed LLM
+    review (``reviewer``: None when not requested), then the policy's decision. I/O only through
+    the ports; the scanners read a private copy of the files in a temporary directory."""
+    max_bytes = policy.limits.max_file_bytes
     scope = options.diff_scope or policy.settings.diff_scope
-    plan = plan_files(change, policy, settings.max_file_bytes)
-    readable, skipped = _readable(plan, contents.read(plan.scan), settings.max_file_bytes)
+    plan = plan_files(change, policy, max_bytes)
+    readable, skipped = _readable(plan, contents.read(plan.scan), max_bytes)
     skipped += [SkippedFile(path="(pull request)", reason=why, incomplete=True) for why in change.unanalysed]
     link_targets = contents.read(plan.symlinks) if plan.symlinks else {}
     analysed = frozenset(readable)
@@ -126,17 +131,17 @@ def analyse(
         root = Path(tmp)
         written = materialise(root, readable)
         del readable  # from here on, scanners and SourceLines read the copies on disk
-        results = run_scanners(root, written, settings, progress)
+        results = scanners.run(root, written, options.progress)
         source = SourceLines.from_dir(root)
         raw = [f for r in results for f in r.findings]
         raw += symlink_findings(plan.symlinks, link_targets)
         raw += config_findings(change, policy, options.policy_path)
-        raw += list(extra_findings)
+        raw += list(options.extra_findings)
         findings = normalise(raw, files, source, scope) + added_suppressions(
             [f for f in change.files if f.path in analysed], source
         )
         authorship = detect(change, policy.authorship, branch=change.head_ref)
-        route, llm, llm_findings = _llm_review(change, tuple(findings), authorship, policy, llm_env)
+        route, llm, llm_findings = _llm_review(change, tuple(findings), authorship, policy, reviewer)
         # Only the LLM's findings are new here; the deterministic ones are already normalised.
         merged = dedupe([*findings, *normalise(llm_findings, files, source, scope)])
     redactor = Redactor.default()
@@ -145,7 +150,7 @@ def analyse(
 
     tools = tuple(r.run for r in results)
     facts = facts_for(change, all_findings, authorship, route, llm, tools, tuple(skipped))
-    all_notices = list(notices)
+    all_notices = list(options.notices)
     if any(f.rule_id == "govbot:policy-change" for f in all_findings):
         all_notices.append("policy change pending review: this change edits govbot's policy or scanner "
                            "configuration, which applies only once merged")
@@ -169,7 +174,7 @@ def analyse(
         llm=llm,
         decision=decision,
         tools=tools,
-        policy_source=policy_source,
+        policy_source=options.policy_source,
     )
 
 
@@ -205,14 +210,14 @@ def _llm_review(
     findings: tuple[Finding, ...],
     authorship: Authorship,
     policy: Policy,
-    llm_env: LLMEnvironment | None,
+    reviewer: Reviewer | None,
 ) -> tuple[RoutePlan, LLMSummary, tuple[Finding, ...]]:
     if not policy.llm.enabled:
         return RoutePlan(), LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)"), ()
-    if llm_env is None:
+    if reviewer is None:
         return RoutePlan(), LLMSummary(reason="LLM review not requested"), ()
     patches = {f.path: f.patch for f in change.files if f.patch}
-    outcome = review(ReviewRequest(change, findings, authorship, patches), policy.llm, llm_env)
+    outcome = reviewer(ReviewRequest(change, findings, authorship, patches), policy.llm)
     return outcome.route, outcome.llm, outcome.findings
 
 

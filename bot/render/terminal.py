@@ -56,7 +56,8 @@ def _t(text: str, limit: int | None = None) -> str:
     return escape(clean(text, limit=limit))
 
 
-def print_terminal(report: Report, console: Console) -> None:
+def print_terminal(report: Report, console: Console, exit_code: int) -> None:
+    """The report for a person at a terminal; ``exit_code`` is what the process will return."""
     console.print(_decision_panel(report))
     console.print(_authorship(report))
     console.print(_findings(report))
@@ -69,7 +70,7 @@ def print_terminal(report: Report, console: Console) -> None:
     c = report.change
     console.print(
         f"[dim]{_t(short_sha(c.base))}…{_t(short_sha(c.head))} · policy: {_t(report.policy_source)}"
-        f" · govbot {_t(report.govbot_version)} · exit code {report.exit_code}[/dim]"
+        f" · govbot {_t(report.govbot_version)} · exit code {exit_code}[/dim]"
     )
 
 

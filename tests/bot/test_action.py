@@ -21,7 +21,9 @@ from govbot.bot.action import pipeline_analyser
 from govbot.bot.github.publish import STICKY_MARKER
 from govbot.bot.github.pygithub import RetryBudget, RetrySettings
 from govbot.bot.github.state import RunState
+from govbot.checks.scan import ToolScanners
 from tests.bot.github.fakegithub import FULL, FakeCommit, FakeFile, FakeGitHub, FakePull, Fault, User
+from tests.scanners import recorded
 
 EVENTS = Path(__file__).parent.parent / "data" / "events"
 HEAD = "1f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3d4"
@@ -95,7 +97,7 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 def run_action(fake: FakeGitHub, tmp_path: Path, event: str, *, event_name: str | None = None,
                env: dict[str, str] | None = None, analyser: Any = None,
-               sleeps: list[float] | None = None) -> Result:
+               sleeps: list[float] | None = None, scanners: Any = recorded) -> Result:
     payload = tmp_path / "event.json"
     shutil.copy(EVENTS / event, payload)
     outputs, summary = tmp_path / "output.txt", tmp_path / "summary.md"
@@ -112,7 +114,7 @@ def run_action(fake: FakeGitHub, tmp_path: Path, event: str, *, event_name: str 
     recorded = sleeps if sleeps is not None else []
     budget = RetryBudget(settings=RetrySettings(budget_s=120), sleep=recorded.append)
     out = io.StringIO()
-    code = action.run(full_env, out=out, analyser=analyser, budget=budget)
+    code = action.run(full_env, out=out, analyser=analyser, budget=budget, scanners=scanners)
     return Result(code, out.getvalue(), parse_outputs(outputs.read_text()), summary.read_text())
 
 
@@ -377,7 +379,7 @@ def test_unhandled_events_end_cleanly(fake: FakeGitHub, tmp_path: Path, event: s
 def test_deep_command_from_a_writer_forces_pro_tier(fake: FakeGitHub, tmp_path: Path) -> None:
     open_pr(fake, py_file("shop/totals.py", CLEAN_PY))
     seen: list[str | None] = []
-    real = pipeline_analyser({}, ("secrets",))
+    real = pipeline_analyser({}, ("secrets",), recorded)
 
     def recording(*args: Any, **kwargs: Any) -> Any:
         seen.append(kwargs["force_tier"])
@@ -395,7 +397,7 @@ def test_deep_command_from_a_writer_forces_pro_tier(fake: FakeGitHub, tmp_path: 
 
 def test_head_moved_mid_run_publishes_nothing(fake: FakeGitHub, tmp_path: Path) -> None:
     open_pr(fake, py_file("shop/totals.py", CLEAN_PY))
-    real = pipeline_analyser({}, ("secrets",))
+    real = pipeline_analyser({}, ("secrets",), recorded)
 
     def push_during_analysis(*args: Any, **kwargs: Any) -> Any:
         report = real(*args, **kwargs)
@@ -426,11 +428,12 @@ def test_dry_run_writes_nothing(fake: FakeGitHub, tmp_path: Path) -> None:
     assert r.outputs["decision"] == "block"
 
 
-def test_github_enterprise_prefix_and_all_scanners(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_github_enterprise_prefix_and_all_real_scanners(tmp_path: Path) -> None:
     with FakeGitHub(prefix="/api/v3") as ghes:
         ghes.permissions["maint-bob"] = "write"
         open_pr(ghes, py_file("shop/export.py", SHELL_PY))
-        r = run_action(ghes, tmp_path, "pull_request_opened.json",
+        r = run_action(ghes, tmp_path, "pull_request_opened.json", scanners=ToolScanners,
                        env={"GOVBOT_SCANNERS": "semgrep,bandit,secrets", "GOVBOT_FAIL_ON": "never"})
         assert r.code == 0  # fail-on: never
         assert r.outputs["decision"] == "block"

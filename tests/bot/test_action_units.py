@@ -5,13 +5,11 @@ from __future__ import annotations
 import pytest
 from github import GithubException
 
-from govbot.bot.action import exit_code, parse_command
-from govbot.bot.github.enforcement import ReviewVerdict
+from govbot.bot.action import parse_command
 from govbot.bot.github.port import Annotation, GitHubServerError, RateLimited
 from govbot.bot.github.publish import MAX_COMMENT_CHARS, STICKY_MARKER, comment_body, workflow_command
 from govbot.bot.github.pygithub import RetryBudget, RetrySettings, call_with_retries
 from govbot.bot.github.state import RunState
-from govbot.core.models import Decision, Outcome
 
 
 def test_comment_never_exceeds_github_limit_and_says_so() -> None:
@@ -43,17 +41,6 @@ def test_workflow_command_escaping() -> None:
     ("please /govbot deep", None), ("", None)])
 def test_parse_command(body: str, expected: str | None) -> None:
     assert parse_command(body) == expected
-
-
-def test_exit_codes_follow_fail_on_and_review() -> None:
-    review = Decision(outcome=Outcome.REVIEW_REQUIRED)
-    ok = ReviewVerdict(True, ("bob",), "approved")
-    assert exit_code(review, "review_required", None) == 1
-    assert exit_code(review, "review_required", ok) == 0
-    assert exit_code(review, "block", None) == 0
-    assert exit_code(Decision(outcome=Outcome.BLOCK), "block", ok) == 1
-    assert exit_code(Decision(outcome=Outcome.PASS, complete=False), "review_required", None) == 2
-    assert exit_code(Decision(outcome=Outcome.BLOCK), "never", None) == 0
 
 
 def _failing(statuses: list[int], headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

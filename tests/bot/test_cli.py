@@ -1,7 +1,10 @@
-"""The ``govbot`` command as a user runs it: a real process, real git, real scanners."""
+"""The ``govbot`` command: real git, recorded scanner output; the last tests run the real process
+and the real scanners (``slow``)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -11,16 +14,25 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from govbot.bot.cli import Edges, main
 from tests.gitrepo import GitRepo
+from tests.scanners import recorded
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
 
-def govbot(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govbot", *args],
-        check=False, capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=300,
-    )
+def govbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``govbot ARGS`` in this process, the scanners replaying recorded output (tests/scanners.py)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args), Edges({**os.environ, **(env or {})}, scanners=recorded))
+    return subprocess.CompletedProcess(["govbot", *args], code, out.getvalue(), err.getvalue())
+
+
+def govbot_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """``govbot ARGS`` as a user runs it: a real process with the real scanners."""
+    return subprocess.run([sys.executable, "-m", "govbot", *args], check=False, capture_output=True, text=True,
+                          timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +138,18 @@ def test_policy_is_the_base_branch_tip_not_the_merge_base(repo: GitRepo) -> None
     report = json.loads(result.stdout)
     assert result.returncode == 1
     assert any(r["rule"] == "strict" for r in report["decision"]["reasons"])
+
+
+@pytest.mark.parametrize("fail_on", ["never", "block", "review_required"])
+def test_demo_prints_the_exit_code_it_returns(tmp_path: Path, fail_on: str) -> None:
+    result = govbot("demo", str(tmp_path / "shop"), "--fail-on", fail_on, "--no-progress")
+    assert f"exit code {result.returncode}" in result.stdout
+    assert result.returncode == (0 if fail_on == "never" else 1)
+
+
+@pytest.mark.slow
+def test_real_demo_with_fail_on_never_prints_and_returns_0(tmp_path: Path) -> None:
+    result = govbot_process("demo", str(tmp_path / "shop"), "--fail-on", "never", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "exit code 0" in result.stdout and "BLOCK" in result.stdout
+    assert AWS_KEY not in result.stdout + result.stderr

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from govbot.bot.cli import add_parsers
+from govbot.bot.cli import Edges, add_parsers
 from govbot.core.errors import ConfigError
 
 WORKFLOW = """\
@@ -32,7 +33,7 @@ def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="govbot")
     add_parsers(parser.add_subparsers())
     args = parser.parse_args(argv)
-    code: int = args.func(args)
+    code: int = args.func(args, Edges(dict(os.environ)))
     return code
 
 

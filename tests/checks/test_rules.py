@@ -201,10 +201,12 @@ def semgrep_output() -> dict[str, Any]:
     return output
 
 
+@pytest.mark.slow
 def test_semgrep_reports_no_rule_or_parse_errors(semgrep_output: dict[str, Any]) -> None:
     assert semgrep_output["errors"] == []
 
 
+@pytest.mark.slow
 def test_every_target_is_scanned(semgrep_output: dict[str, Any]) -> None:
     scanned = set(semgrep_output["paths"]["scanned"])
     expected = {
@@ -215,6 +217,7 @@ def test_every_target_is_scanned(semgrep_output: dict[str, Any]) -> None:
     assert sorted(expected - scanned) == []
 
 
+@pytest.mark.slow
 def test_annotated_lines_match_exactly(semgrep_output: dict[str, Any]) -> None:
     reported = [(r["check_id"], r["path"], r["start"]["line"]) for r in semgrep_output["results"]]
     expected = {(n.rule_id, n.path, n.line) for n in all_annotations() if n.kind == "ruleid"}

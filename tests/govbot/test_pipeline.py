@@ -14,11 +14,13 @@ import pytest
 from govbot.bot.local import git as localgit
 from govbot.bot.local.git import GitBlobSource
 from govbot.checks.registry import ScannerSettings
+from govbot.checks.scan import ToolScanners
 from govbot.core.models import Outcome, Report, ToolStatus
-from govbot.pipeline import ScanOptions, analyse
+from govbot.pipeline import analyse
 from govbot.policy.loader import default_policy, load_policy_text
 from govbot.policy.model import Policy
 from tests.gitrepo import GitRepo
+from tests.scanners import recorded
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key
 
@@ -27,8 +29,9 @@ def scan(repo: GitRepo, policy: Policy | None = None, binaries: dict[str, str] |
          **settings: object) -> Report:
     r = localgit.open_repo(repo.path)
     change = localgit.load_change(r, "main", "HEAD")
-    options = ScanOptions(scanners=ScannerSettings(binaries=binaries or {}, **settings))  # type: ignore[arg-type]
-    return analyse(change, policy or default_policy(), GitBlobSource(r), options)
+    policy = policy or default_policy()
+    scanner_settings = ScannerSettings(binaries=binaries or {}, **settings)  # type: ignore[arg-type]
+    return analyse(change, policy, GitBlobSource(r), recorded(scanner_settings.with_policy(policy)), None)
 
 
 @pytest.fixture
@@ -184,6 +187,7 @@ def test_policy_change_is_flagged(base: GitRepo) -> None:
     assert report.decision.outcome is Outcome.REVIEW_REQUIRED
 
 
+@pytest.mark.slow
 def test_custom_rules_from_the_base_branch_and_messages_never_quote_secrets(repo: GitRepo) -> None:
     token = "ghp_" + "R4nd0mT0k3nV4lu3" * 2 + "abcd"
     repo.write(".github/govbot.yml", "semgrep:\n  rules: ['.github/semgrep/*.yml']\n")
@@ -278,9 +282,28 @@ def test_unlisted_files_and_unknown_lines_never_pass_silently() -> None:
         files=(ChangedFile(path="app.py", status=FileStatus.MODIFIED, lines_unknown=True),),
         unanalysed=("2,000 changed file(s) were not listed by GitHub",),
     )
-    report = analyse(change, default_policy(), _Mapping({"app.py": code}), ScanOptions())
+    report = analyse(change, default_policy(), _Mapping({"app.py": code}), recorded(), None)
     assert not report.decision.complete
     assert any(f.rule_id == "govbot:suppression-added" for f in report.findings)
     secret = [f for f in report.findings if f.tool == "secrets"]
     assert secret and secret[0].suppression and secret[0].suppression.added_by_change
     assert report.decision.outcome is Outcome.BLOCK
+
+
+@pytest.mark.slow
+def test_real_scanners_agree_with_the_recorded_output(base: GitRepo) -> None:
+    """The recordings the fast tests replay are what semgrep, bandit and detect-secrets say today."""
+    base.write("app/util.py", "import os\n\n\ndef add(a, b):\n    return a + b\n\n\n"
+                              "def run(cmd):\n    os.system('ls ' + cmd)\n")
+    base.write("app/settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    base.commit("feature")
+    r = localgit.open_repo(base.path)
+    change = localgit.load_change(r, "main", "HEAD")
+    policy = default_policy()
+    settings = ScannerSettings().with_policy(policy)
+    real = analyse(change, policy, GitBlobSource(r), ToolScanners(settings), None)
+    replayed = analyse(change, policy, GitBlobSource(r), recorded(settings), None)
+    assert all(t.status is ToolStatus.OK for t in real.tools)
+    assert [(f.rule_id, f.path, f.line, f.fingerprint) for f in real.findings] == \
+        [(f.rule_id, f.path, f.line, f.fingerprint) for f in replayed.findings]
+    assert real.decision == replayed.decision

@@ -15,6 +15,7 @@ from govbot.core.models import (
     SkippedFile,
     ToolRun,
     ToolStatus,
+    exit_code,
 )
 from tests.bot.render.reports import hostile_report, make_report, many_findings
 
@@ -22,7 +23,7 @@ from tests.bot.render.reports import hostile_report, make_report, many_findings
 def render(report: Report, *, width: int = 200) -> str:
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, force_terminal=False, record=True)
-    print_terminal(report, console)
+    print_terminal(report, console, exit_code(report.decision, "review_required"))
     return console.export_text()
 
 
@@ -66,7 +67,7 @@ def test_hostile_text_is_printed_literally_without_escapes() -> None:
 def test_rich_markup_in_untrusted_text_does_not_style_output() -> None:
     out = io.StringIO()
     console = Console(file=out, width=300, color_system="truecolor", force_terminal=True)
-    print_terminal(hostile_report(), console)
+    print_terminal(hostile_report(), console, 2)
     ansi = out.getvalue()
     assert "[bold red]markup[/bold red]" in ansi
     assert "\x1b[31mred" not in ansi  # the payload's own escape sequence never reaches the terminal
