@@ -43,7 +43,6 @@ from govbot.bot.github.publish import (
     REVIEW_END,
     annotations_for,
     comment_body,
-    comment_room,
     conclusion_for,
     emit_annotations,
     publish_check,
@@ -238,12 +237,6 @@ def parse_command(body: str) -> str | None:
 # Flows
 
 
-@dataclass(frozen=True)
-class Outcomes:
-    report: Report | None
-    exit_code: int
-
-
 def load_base_policy(ctx: Context, pr: PullData) -> tuple[Policy, str]:
     path = ctx.settings.policy_path
     data = ctx.gh.read_file(path, pr.base_sha)
@@ -342,7 +335,7 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         return
     try:
         if ctx.settings.comment:
-            body = comment_body(ctx.renderers.comment(report, comment_room(block)), state, block)
+            body = comment_body(lambda room: ctx.renderers.comment(report, room), state, block)
             upsert_comment(ctx.gh, pr.number, body)
         added, removed = sync_labels(ctx.gh, pr, d, policy)
         if added or removed:

@@ -34,7 +34,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from ruamel.yaml import YAML
 
 from govbot.core.models import (
@@ -43,6 +43,7 @@ from govbot.core.models import (
     ChangedFile,
     ChangeSet,
     Commit,
+    Frozen,
     PullRequestMeta,
     Signal,
     SignalStrength,
@@ -154,18 +155,14 @@ def _line_around(text: str, index: int, width: int = 160) -> str:
 # ----------------------------------------------------------------------------- the table
 
 
-class _TrailerKeys(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _TrailerKeys(Frozen):
     identity: list[str]
     ai: list[str]
     declaration: list[str]
 
 
-class _TableFile(BaseModel):
+class _TableFile(Frozen):
     """The schema of checks/data/agents.yml."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: Literal[1]
     trailer_keys: _TrailerKeys

@@ -172,10 +172,3 @@ def dedupe(findings: Sequence[Finding]) -> list[Finding]:
         also = tuple(sorted({*winner.also_reported_by, f"{f.tool}:{f.rule_id.split(':', 1)[-1]}"}))
         kept[hit] = winner.model_copy(update={"also_reported_by": also, "severity": severity})
     return sorted(kept, key=_order)
-
-
-def severity_counts(findings: Sequence[Finding]) -> dict[Severity, int]:
-    counts = dict.fromkeys(Severity, 0)
-    for f in findings:
-        counts[f.severity] += 1
-    return counts

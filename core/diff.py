@@ -283,13 +283,6 @@ def changed_lines(patch: str) -> tuple[list[str], list[str]]:
     return removed, added
 
 
-def hunk_new_lines(patch: str) -> frozenset[int]:
-    """New-side line numbers shown in the diff (added and context lines)."""
-    return frozenset(
-        line.new_no for line in iter_patch(patch) if line.new_no is not None and line.kind != "removed"
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # A ``ChangeSet`` from a plain unified diff (``git diff`` or a ``.diff`` download).
 

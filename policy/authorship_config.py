@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from govbot.core.models import Frozen
 
 _MAX_ITEMS = 64
 
@@ -64,13 +66,11 @@ def _folded(values: list[str]) -> list[str]:
     return [" ".join(v.casefold().split()) for v in values]
 
 
-class AgentSpec(BaseModel):
+class AgentSpec(Frozen):
     """One coding agent: how its commits, accounts, branches and PR bodies can be recognised.
 
     Names, e-mails and markers are compared case-insensitively after normalisation.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: AgentName = Field(description="stable id used in policies (agent: [devin])")
     display: Annotated[str, Field(max_length=64)] = Field(default="", description="shown in reports")
@@ -129,12 +129,10 @@ class AgentSpec(BaseModel):
         return values
 
 
-class DeclarationConfig(BaseModel):
+class DeclarationConfig(Frozen):
     """Texts of the PR template's checkboxes. A checked box whose text contains one of these
     phrases (case-insensitive) is a declaration. ``no_ai`` is tested first, so "not AI-generated"
     is never read as "AI-generated". Setting a list replaces the defaults."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     ai_assisted: list[Pattern] = Field(default_factory=lambda: list(DEFAULT_DECLARATION_AI))
     no_ai: list[Pattern] = Field(default_factory=lambda: list(DEFAULT_DECLARATION_NONE))
@@ -142,9 +140,7 @@ class DeclarationConfig(BaseModel):
     _fold = field_validator("ai_assisted", "no_ai")(lambda cls, v: _folded(v))
 
 
-class AuthorshipConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class AuthorshipConfig(Frozen):
     content_heuristics: bool = Field(
         default=False,
         description="also emit advisory content_heuristic signals (never decide ai_generated alone)",

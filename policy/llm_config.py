@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from govbot.core.globs import validate_glob
+from govbot.core.models import Frozen
 
 TierName = Literal["mini", "standard", "pro"]
 EndpointKind = Literal["openai", "anthropic", "openai_compatible"]
@@ -28,11 +29,7 @@ Glob = Annotated[str, Field(min_length=1, max_length=512)]
 ModelRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}/[^\s]{1,200}$")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Endpoint(Strict):
+class Endpoint(Frozen):
     """A place models are served from. ``openai`` and ``anthropic`` use the official SDKs;
     ``openai_compatible`` (vLLM, Ollama, an internal gateway) uses the OpenAI SDK with a base URL."""
 
@@ -65,7 +62,7 @@ class Endpoint(Strict):
         return self
 
 
-class Price(Strict):
+class Price(Frozen):
     """USD per million tokens."""
 
     input: float = Field(ge=0)
@@ -73,7 +70,7 @@ class Price(Strict):
     output: float = Field(ge=0)
 
 
-class Tiers(Strict):
+class Tiers(Frozen):
     """Models per tier, in preference order. A tier left out gets govbot's default for the keys
     that are present."""
 
@@ -82,14 +79,14 @@ class Tiers(Strict):
     pro: list[ModelRef] | None = None
 
 
-class ForceTier(Strict):
+class ForceTier(Frozen):
     paths: list[Glob] = Field(min_length=1)
     tier: TierName
 
     _check = field_validator("paths")(lambda cls, v: [validate_glob(p) for p in v])
 
 
-class Difficulty(Strict):
+class Difficulty(Frozen):
     """A change no bigger than all three limits is 'small' and goes to mini; else standard."""
 
     mini_max_lines: int = Field(default=80, ge=0, description="added + deleted lines")
@@ -97,7 +94,7 @@ class Difficulty(Strict):
     mini_max_dirs: int = Field(default=2, ge=0, description="distinct parent directories")
 
 
-class LLMConfig(Strict):
+class LLMConfig(Frozen):
     enabled: bool = True
     budget_usd: float = Field(default=0.50, ge=0, description="per pull request; govbot stops before it")
     tiers: Tiers = Tiers()

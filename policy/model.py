@@ -9,16 +9,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from govbot.core.globs import validate_glob
-from govbot.core.models import AIVerdict, DiffScope, Severity
+from govbot.core.models import DiffScope, Frozen, Severity
 from govbot.policy.authorship_config import AuthorshipConfig
 from govbot.policy.llm_config import LLMConfig
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Action(StrEnum):
@@ -38,7 +34,7 @@ def _globs(values: list[str]) -> list[str]:
     return values
 
 
-class Match(Strict):
+class Match(Frozen):
     """Conditions of a rule. All given conditions must hold.
 
     Finding conditions (tool, rule_id, severity, cwe, paths, exclude_paths, in_diff) make the rule
@@ -84,7 +80,7 @@ class Match(Strict):
         return self
 
 
-class Rule(Strict):
+class Rule(Frozen):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,79}$")]
     description: str = ""
     match: Match
@@ -105,7 +101,7 @@ class Rule(Strict):
         return self
 
 
-class Labels(Strict):
+class Labels(Frozen):
     review: LabelName = "human-review-required"
     blocked: LabelName | None = "govbot:blocked"
     ai_generated: LabelName | None = "ai-generated"
@@ -122,7 +118,7 @@ class Labels(Strict):
         return self
 
 
-class SemgrepConfig(Strict):
+class SemgrepConfig(Frozen):
     rules: list[Glob] = Field(
         default_factory=list,
         description="extra rule files in the repository (read from the base branch)",
@@ -134,14 +130,14 @@ class SemgrepConfig(Strict):
     bundled: bool = Field(default=True, description="use govbot's bundled rules")
 
 
-class Limits(Strict):
+class Limits(Frozen):
     tool_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 300
     semgrep_rule_timeout_s: Annotated[int, Field(ge=1, le=600)] = 10
     semgrep_max_memory_mb: Annotated[int, Field(ge=256, le=65536)] = 2048
     max_file_bytes: Annotated[int, Field(ge=1024, le=50_000_000)] = 1_000_000
 
 
-class Settings(Strict):
+class Settings(Frozen):
     diff_scope: DiffScope = DiffScope.ADDED
     fail_on: Literal["review_required", "block", "never"] = "review_required"
     scan_paths_exclude: list[Glob] = Field(default_factory=list)
@@ -150,7 +146,7 @@ class Settings(Strict):
     _check_globs = field_validator("scan_paths_exclude")(lambda cls, v: _globs(v))
 
 
-class Policy(Strict):
+class Policy(Frozen):
     version: Literal[1] = 1
     settings: Settings = Settings()
     labels: Labels = Labels()
@@ -173,7 +169,3 @@ class Policy(Strict):
             if rule.label is not None and rule.label not in self.labels.allowlist:
                 raise ValueError(f"rule {rule.id!r}: label {rule.label!r} is not in labels.allowlist")
         return self
-
-
-def verdict_is_ai(verdict: AIVerdict) -> bool:
-    return verdict is AIVerdict.YES

@@ -20,6 +20,7 @@ from govbot.bot.github.port import (
     PullData,
 )
 from govbot.bot.github.state import RunState
+from govbot.bot.render.markdown import comment_size
 from govbot.bot.render.text import clean
 from govbot.core.models import Decision, Finding, Outcome, Severity
 from govbot.policy.model import Policy
@@ -111,29 +112,16 @@ def replace_review_block(text: str, block: str) -> str:
     return text[:start] + block + text[end + len(REVIEW_END):]
 
 
-def comment_body(rendered: str, state: RunState, extra: str) -> str:
+def comment_body(render: Callable[[int], str], state: RunState, extra: str) -> str:
     """The sticky comment: marker, hidden state, the rendered report, our own short section.
 
-    Never longer than GitHub's 65,536 characters: ``rendered`` is produced for the room left,
-    and cut at a line boundary (with a pointer to the report) if it still does not fit.
+    Capped once, by the renderer (``render(room)``, the Markdown renderer's ``max_chars``), in
+    the renderer's unit (UTF-16 code units, ``comment_size``), so the whole body never exceeds
+    GitHub's 65,536 characters however GitHub counts them.
     """
     head = f"{STICKY_MARKER}\n{state.encode()}\n"
     tail = f"\n\n{extra}" if extra else ""
-    room = MAX_COMMENT_CHARS - len(head) - len(tail)
-    if len(rendered) > room:
-        note = "\n\n… truncated; the full list is in the report (JSON/SARIF artifacts and job summary)."
-        cut = rendered[: max(room - len(note), 0)]
-        cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
-        rendered = cut + note
-    return head + rendered + tail
-
-
-def comment_room(extra: str) -> int:
-    return MAX_COMMENT_CHARS - len(STICKY_MARKER) - 200 - len(extra)
-
-
-# --------------------------------------------------------------------------------------------
-# Publishing (edge out)
+    return head + render(MAX_COMMENT_CHARS - comment_size(head) - comment_size(tail)) + tail
 
 
 def sticky_comments(comments: Sequence[CommentData]) -> list[CommentData]:

@@ -72,7 +72,7 @@ _OK_STATUSES = (ToolStatus.OK, ToolStatus.NOT_APPLICABLE)
 
 def comment_markdown(report: Report, *, max_chars: int = 65_000) -> str:
     """The sticky PR comment body (without the hidden marker, which the publisher adds)."""
-    return _capped(report, max_chars, _size)
+    return _capped(report, max_chars, comment_size)
 
 
 def summary_markdown(report: Report) -> str:
@@ -80,7 +80,8 @@ def summary_markdown(report: Report) -> str:
     return _capped(report, STEP_SUMMARY_MAX_BYTES, _utf8_size)
 
 
-def _size(text: str) -> int:
+def comment_size(text: str) -> int:
+    """A comment's size as the cap counts it: UTF-16 code units (the stricter of GitHub's counts)."""
     return len(text.encode("utf-16-le")) // 2
 
 

@@ -82,12 +82,6 @@ def headline(text: str, *, limit: int = 160) -> str:
     return clean(text, limit=limit)
 
 
-def clean_multiline(text: str) -> str:
-    """Plain text that may keep its line breaks (for the terminal): controls removed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
-
-
 def _defang(text: str) -> str:
     """Break mentions, workflow commands and autolinks with invisible characters."""
     text = text.replace("@", "@" + ZWJ)

@@ -10,14 +10,19 @@ from govbot.bot.github.port import Annotation, GitHubServerError, RateLimited
 from govbot.bot.github.publish import MAX_COMMENT_CHARS, STICKY_MARKER, comment_body, workflow_command
 from govbot.bot.github.pygithub import RetryBudget, RetrySettings, call_with_retries
 from govbot.bot.github.state import RunState
+from govbot.bot.render.markdown import comment_markdown, comment_size
+from tests.bot.render.reports import make_report, many_findings
 
 
-def test_comment_never_exceeds_github_limit_and_says_so() -> None:
-    state = RunState("h" * 40, "block", True, "human-review-required")
-    body = comment_body("| row |\n" * 20_000, state, "extra")
-    assert len(body) <= MAX_COMMENT_CHARS
-    assert body.startswith(STICKY_MARKER) and "truncated" in body and body.endswith("extra")
-    assert comment_body("short", state, "") == comment_body("short", state, "")
+def test_comment_is_capped_once_to_github_limit_in_utf16_units() -> None:
+    state = RunState("h" * 40, "block", True, "human-review-required " + "🚧" * 40)
+    report = make_report(findings=many_findings(5_000))
+    body = comment_body(lambda room: comment_markdown(report, max_chars=room), state, "extra 🚧")
+    assert MAX_COMMENT_CHARS - 2_000 < comment_size(body) <= MAX_COMMENT_CHARS
+    assert body.startswith(STICKY_MARKER) and "more" in body and body.endswith("extra 🚧")
+    rooms: list[int] = []
+    comment_body(lambda room: rooms.append(room) or "short", state, "")
+    assert rooms == [MAX_COMMENT_CHARS - comment_size(f"{STICKY_MARKER}\n{state.encode()}\n")]
 
 
 def test_state_round_trip_and_label_cannot_close_the_html_comment() -> None:
