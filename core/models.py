@@ -265,6 +265,8 @@ class LLMCall(Frozen):
     cost_usd: float = 0.0
     duration_s: float = 0.0
     note: str | None = None
+    purpose: Literal["review", "verify"] = "review"
+    repairs: tuple[str, ...] = ()  # what the bounded repair step changed in the reply (no new call)
 
 
 class LLMStatus(StrEnum):

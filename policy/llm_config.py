@@ -42,8 +42,10 @@ class Endpoint(Frozen):
     on_prem: bool = Field(default=False, description="runs on the organisation's own servers")
     json_mode: Literal["schema", "object", "none"] | None = Field(
         default=None,
-        description="how to ask for JSON: OpenAI json_schema, json_object, or prompt only "
-        "(default: schema for openai, object for openai_compatible, prompt for anthropic)",
+        description="how an openai / openai_compatible endpoint is asked for JSON: json_schema "
+        "(strict), json_object, or prompt only (default: schema for openai; for openai_compatible the "
+        "model's capability declared in govbot's catalogue, else object; anthropic always uses a "
+        "forced output tool)",
     )
 
     @field_validator("api_key_env")

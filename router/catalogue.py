@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -23,6 +23,8 @@ _PER = 1_000_000
 class Catalogue:
     prices: dict[str, Price]
     defaults: dict[Tier, tuple[str, ...]]
+    # declared structured-output capability of OpenAI-compatible models: schema | object | none
+    structured_output: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,13 @@ def parse_catalogue(data: Any) -> Catalogue:
     try:
         prices = {str(k): Price.model_validate(v) for k, v in data["prices"].items()}
         defaults = {Tier(k): tuple(str(r) for r in v) for k, v in data["defaults"].items()}
+        structured = {str(k): str(v) for k, v in (data.get("structured_output") or {}).items()}
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
         raise ConfigError(f"invalid model catalogue: {exc}") from exc
-    return Catalogue(prices=prices, defaults=defaults)
+    bad = sorted(m for m, v in structured.items() if v not in ("schema", "object", "none"))
+    if bad:
+        raise ConfigError(f"invalid model catalogue: structured_output of {', '.join(bad)}: use schema|object|none")
+    return Catalogue(prices=prices, defaults=defaults, structured_output=structured)
 
 
 def cost_usd(price: Price, usage: Usage) -> float:
@@ -119,10 +125,15 @@ def _available(ep: Endpoint, env: LLMEnvironment) -> bool:
     return ep.api_key_env is not None and env.value(ep.api_key_env) is not None
 
 
-def _json_mode(ep: Endpoint) -> str:
+def _json_mode(ep: Endpoint, model: str, catalogue: Catalogue) -> str:
+    """How to ask for JSON: the endpoint's setting, else the catalogue's declared capability of
+    the model, else the kind's default (OpenAI: strict schema; Anthropic: the forced tool, which
+    ignores this; OpenAI-compatible: json_object, the mode most servers support)."""
     if ep.json_mode is not None:
         return ep.json_mode
-    return {"openai": "schema", "openai_compatible": "object"}.get(ep.kind, "none")
+    if model in catalogue.structured_output:
+        return catalogue.structured_output[model]
+    return {"openai": "schema", "anthropic": "tool"}.get(ep.kind, "object")
 
 
 def price_for(ref: str, ep: Endpoint, config: LLMConfig, catalogue: Catalogue) -> Price:
@@ -170,7 +181,7 @@ def resolve_models(config: LLMConfig, env: LLMEnvironment, catalogue: Catalogue)
                     kind=ep.kind,
                     base_url=ep.base_url,
                     on_prem=ep.on_prem,
-                    json_mode=_json_mode(ep),
+                    json_mode=_json_mode(ep, model, catalogue),
                     price=price_for(ref, ep, config, catalogue),
                     api_key_env=ep.api_key_env,
                     available=_available(ep, env),

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from govbot.prompts.render import Prompt
-from govbot.prompts.schema import InvalidOutput
+from govbot.prompts.schema import Contract, InvalidOutput
 from govbot.router.catalogue import Usage
 
 RETRYABLE = frozenset({"rate_limited", "overloaded", "server_error", "connection"})
@@ -52,7 +52,7 @@ class Completion:
 
 
 class ChatClient(Protocol):
-    def complete(self, prompt: Prompt, *, max_output_tokens: int) -> Completion: ...
+    def complete(self, prompt: Prompt, *, max_output_tokens: int, contract: Contract[Any]) -> Completion: ...
 
     def close(self) -> None: ...
 

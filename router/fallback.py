@@ -15,18 +15,20 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from govbot.core.models import LLMCall, Tier
 from govbot.policy.llm_config import LLMConfig
 from govbot.prompts.render import Prompt
-from govbot.prompts.schema import InvalidOutput, LLMReviewOut, parse_review
+from govbot.prompts.schema import REVIEW, Contract, InvalidOutput, LLMReviewOut
 from govbot.router.catalogue import ModelSpec, Usage, cost_usd, max_cost_usd
 from govbot.router.clients import CallError, ChatClient, OutputError
 from govbot.router.env import LLMEnvironment
 from govbot.router.ledger import Entry, Ledger
 
+T = TypeVar("T")
 ClientFactory = Callable[[ModelSpec, LLMEnvironment, float], ChatClient]
 _CALL_STATUS = {"rate_limited": "rate_limited", "timeout": "timeout"}
 
@@ -109,27 +111,33 @@ def _retryable(config: LLMConfig) -> Callable[[BaseException], bool]:
 
 
 def call_model(
-    caller: Caller, spec: ModelSpec, tier: Tier, prompt: Prompt, input_tokens: int, attempts: _Attempts
-) -> LLMReviewOut:
-    """One model with bounded retries. Raises CallError, InvalidOutput or BudgetStop."""
+    caller: Caller, spec: ModelSpec, tier: Tier, prompt: Prompt, input_tokens: int, attempts: _Attempts,
+    contract: Contract[Any] = REVIEW, purpose: str = "review",
+) -> Any:
+    """One model with bounded retries; returns the contract's validated model. Raises CallError,
+    InvalidOutput or BudgetStop. A reply fixed by the bounded repair step is ``ok`` and the call
+    record lists the repairs; a new paid call is never made to fix a reply."""
     config = caller.config
     client = caller.pool.get(spec)
 
-    def attempt() -> LLMReviewOut:
+    def attempt() -> Any:
         reserve = max_cost_usd(spec.price, input_tokens, config.max_output_tokens)
         seq = attempts.next()
         refused = caller.ledger.reserve(reserve)
         if refused is not None:
             caller.ledger.record(Entry(attempts.chunk, seq, _call(spec, tier, "skipped_budget", Usage(), 0.0,
-                                                                   f"{attempts.label}: {refused}")))
+                                                                   f"{attempts.label}: {refused}", purpose)))
             raise BudgetStop(refused)
         start = time.monotonic()
         usage = Usage()
         status, note = "ok", attempts.label
+        repairs: tuple[str, ...] = ()
         try:
-            completion = client.complete(prompt, max_output_tokens=config.max_output_tokens)
+            completion = client.complete(prompt, max_output_tokens=config.max_output_tokens, contract=contract)
             usage = completion.usage
-            return parse_review(completion.text)
+            parsed = contract.parse(completion.text)
+            repairs = parsed.repairs
+            return parsed.value
         except CallError as exc:
             status, note = _CALL_STATUS.get(exc.kind, "error"), f"{attempts.label}: {exc}"
             raise
@@ -141,7 +149,7 @@ def call_model(
             status, note = "invalid_output", f"{attempts.label}: {exc}"
             raise
         finally:
-            call = _call(spec, tier, status, usage, time.monotonic() - start, note)
+            call = _call(spec, tier, status, usage, time.monotonic() - start, note, purpose, repairs)
             caller.ledger.settle(reserve, Entry(attempts.chunk, seq, call))
 
     retrying = Retrying(
@@ -154,8 +162,13 @@ def call_model(
     return retrying(attempt)
 
 
-def _call(spec: ModelSpec, tier: Tier, status: str, usage: Usage, duration: float, note: str) -> LLMCall:
+def _call(
+    spec: ModelSpec, tier: Tier, status: str, usage: Usage, duration: float, note: str, purpose: str = "review",
+    repairs: tuple[str, ...] = (),
+) -> LLMCall:
     return LLMCall(
+        purpose=purpose,  # type: ignore[arg-type]
+        repairs=repairs,
         model=spec.model,
         provider=spec.endpoint,
         tier=tier,

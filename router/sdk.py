@@ -2,20 +2,47 @@
 
 Each adapter turns a ``Prompt`` into text plus token usage, and every SDK failure into a typed
 ``CallError`` (``router/clients.py``) whose ``kind`` drives retry and fallback.
+
+Structured output is native wherever the provider has it (see docs/llm.md):
+
+- OpenAI: ``response_format`` ``json_schema`` with ``strict: true`` and a strict-mode schema.
+- Anthropic: ONE tool whose ``input_schema`` is the schema, forced with ``tool_choice``. The tool
+  is only an output channel: govbot reads the ``tool_use`` input as the answer and never sends a
+  ``tool_result`` back; each call is a single request, so the model cannot trigger anything.
+- OpenAI-compatible (vLLM, Ollama, gateways): ``json_schema`` (strict), ``json_object`` or prompt
+  only, as the endpoint or the catalogue declares (``ModelSpec.json_mode``).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anthropic
 import openai
 
 from govbot.prompts.render import Prompt
-from govbot.prompts.schema import output_schema
+from govbot.prompts.schema import Contract
 from govbot.router.catalogue import ModelSpec, Usage
 from govbot.router.clients import CallError, ChatClient, Completion, OutputError, _short, _status_error
 from govbot.router.env import LLMEnvironment
+
+
+def openai_format(json_mode: str, contract: Contract[Any]) -> dict[str, Any]:
+    """The ``response_format`` for a declared capability (pure)."""
+    if json_mode == "schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": contract.name, "description": contract.description,
+                                "schema": contract.schema(), "strict": True}}
+    if json_mode == "object":
+        return {"type": "json_object"}
+    return {}
+
+
+def anthropic_tool(contract: Contract[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The single output-channel tool and the ``tool_choice`` that forces it (pure)."""
+    tool = {"name": contract.name, "description": contract.description, "input_schema": contract.schema()}
+    return tool, {"type": "tool", "name": contract.name, "disable_parallel_tool_use": True}
 
 
 class OpenAIChat:
@@ -30,17 +57,9 @@ class OpenAIChat:
             max_retries=0,
         )
 
-    def _format(self) -> dict[str, Any]:
-        if self._spec.json_mode == "schema":
-            return {"type": "json_schema",
-                    "json_schema": {"name": "govbot_review", "schema": output_schema(), "strict": False}}
-        if self._spec.json_mode == "object":
-            return {"type": "json_object"}
-        return {}
-
-    def complete(self, prompt: Prompt, *, max_output_tokens: int) -> Completion:
+    def complete(self, prompt: Prompt, *, max_output_tokens: int, contract: Contract[Any]) -> Completion:
         extra: dict[str, Any] = {}
-        fmt = self._format()
+        fmt = openai_format(self._spec.json_mode, contract)
         if fmt:
             extra["response_format"] = fmt
         if self._spec.kind == "openai":
@@ -75,6 +94,8 @@ class OpenAIChat:
         choice = resp.choices[0]
         if choice.finish_reason == "length":
             raise OutputError("reply was cut off at the output token limit", usage)
+        if choice.message.refusal:
+            raise OutputError("the model refused (structured-output refusal)", usage)
         text = choice.message.content
         if not text:
             raise OutputError("reply has no text (refusal or empty)", usage)
@@ -91,13 +112,16 @@ class AnthropicChat:
             api_key=api_key, base_url=spec.base_url, timeout=timeout_s, max_retries=0
         )
 
-    def complete(self, prompt: Prompt, *, max_output_tokens: int) -> Completion:
+    def complete(self, prompt: Prompt, *, max_output_tokens: int, contract: Contract[Any]) -> Completion:
+        tool, choice = anthropic_tool(contract)
         try:
             resp = self._client.messages.create(
                 model=self._spec.model,
                 max_tokens=max_output_tokens,
                 system=prompt.system,
                 messages=[{"role": "user", "content": prompt.user}],
+                tools=[tool],  # type: ignore[list-item]
+                tool_choice=choice,  # type: ignore[arg-type]
             )
         except anthropic.APITimeoutError as exc:
             raise CallError("timeout", "request timed out") from exc
@@ -115,9 +139,15 @@ class AnthropicChat:
         )
         if resp.stop_reason == "max_tokens":
             raise OutputError("reply was cut off at the output token limit", usage)
+        # The forced tool's input IS the answer; nothing is executed and no tool_result is sent.
+        inputs = [b.input for b in resp.content if b.type == "tool_use" and b.name == contract.name]
+        if len(inputs) == 1:
+            return Completion(text=json.dumps(inputs[0]), usage=usage)
+        if inputs:
+            raise OutputError("reply called the output tool more than once", usage)
         text = "".join(getattr(block, "text", "") for block in resp.content if block.type == "text")
         if not text:
-            raise OutputError("reply has no text", usage)
+            raise OutputError("reply has neither the forced tool call nor text", usage)
         return Completion(text=text, usage=usage)
 
     def close(self) -> None:

@@ -103,7 +103,8 @@ class FakeLLM:
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 anthropic = self.path.endswith("/v1/messages")
-                payload = reply.raw_body if reply.raw_body is not None else fake._payload(reply, model, anthropic)
+                tool = _forced_tool(data) if anthropic else None
+                payload = reply.raw_body if reply.raw_body is not None else fake._payload(reply, model, anthropic, tool)
                 try:
                     self.send_response(reply.status)
                     self.send_header("content-type", "application/json")
@@ -117,16 +118,31 @@ class FakeLLM:
 
         return Handler
 
+    def prompt_tokens(self, model: str | None = None) -> int:
+        """Tokens of prompt text the fake received (4 characters a token, as govbot estimates)."""
+        with self._lock:
+            texts = [_prompt_text(r.json) for r in self.requests if model is None or r.model == model]
+        return sum(len(t) // 4 for t in texts)
+
     @staticmethod
-    def _payload(reply: Reply, model: str, anthropic: bool) -> bytes:
+    def _payload(reply: Reply, model: str, anthropic: bool, tool: str | None = None) -> bytes:
         if reply.status != 200:
             err = {"type": "rate_limit_error" if reply.status == 429 else "api_error", "message": "scripted"}
             return json.dumps({"type": "error", "error": err} if anthropic else {"error": err}).encode()
         if anthropic:
+            content: list[dict[str, Any]] = [{"type": "text", "text": reply.text}]
+            if tool is not None:  # like the API: a forced tool's input is always a JSON object
+                try:
+                    value = json.loads(reply.text or "")
+                except ValueError:
+                    value = None
+                if isinstance(value, dict):
+                    content = [{"type": "tool_use", "id": "toolu_1", "name": tool, "input": value}]
             return json.dumps({
                 "id": "msg_1", "type": "message", "role": "assistant", "model": model,
-                "content": [{"type": "text", "text": reply.text}],
-                "stop_reason": reply.finish or "end_turn", "stop_sequence": None,
+                "content": content,
+                "stop_reason": reply.finish or ("tool_use" if content[0]["type"] == "tool_use" else "end_turn"),
+                "stop_sequence": None,
                 "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens,
                           "cache_read_input_tokens": reply.cached_tokens},
             }).encode()
@@ -146,3 +162,19 @@ class FakeLLM:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _forced_tool(data: dict[str, Any]) -> str | None:
+    choice = data.get("tool_choice") or {}
+    return str(choice["name"]) if choice.get("type") == "tool" else None
+
+
+def _prompt_text(data: dict[str, Any]) -> str:
+    parts = [data.get("system") or ""]
+    for message in data.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, str):
+            parts.append(content)
+        else:
+            parts += [str(c.get("text", "")) for c in content or []]
+    return "\n".join(str(p) for p in parts)
