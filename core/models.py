@@ -162,6 +162,16 @@ class Suppression(Frozen):
     added_by_change: bool
 
 
+class Verification(Frozen):
+    """The verifier model's score of one security finding (see docs/llm.md, "Verifier")."""
+
+    score: float = Field(ge=0, le=1)
+    reason: str = ""
+    model: str = ""
+    below_threshold: bool = False
+    action: Literal["kept", "marked_low", "hidden", "shown"] = "kept"  # shown: a scanner finding, untouched
+
+
 class Finding(Frozen):
     """One problem, whichever tool found it. Never carries a secret in clear."""
 
@@ -181,6 +191,7 @@ class Finding(Frozen):
     verified: bool = True  # False for an LLM finding whose location could not be checked
     secret_hash: str | None = None  # short, salted-free hash of a secret; never the secret
     help_url: str | None = None
+    verification: Verification | None = None
 
 
 class ToolStatus(StrEnum):
@@ -282,6 +293,8 @@ class LLMSummary(Frozen):
     calls: tuple[LLMCall, ...] = ()
     cost_usd: float = 0.0
     escalations: tuple[str, ...] = ()
+    verifier: str | None = None  # what the verifier pass did, one line
+    hidden_findings: tuple[Finding, ...] = ()  # LLM findings the verifier scored below the threshold (hide)
 
 
 class Outcome(StrEnum):

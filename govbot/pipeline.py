@@ -8,7 +8,7 @@ set, the policy and the file contents come from (``ContentSource``), and tests s
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +32,7 @@ from govbot.core.models import (
     Report,
     RoutePlan,
     SkippedFile,
+    Verification,
 )
 from govbot.core.ports import ContentSource, Progress, Scanners
 from govbot.policy.engine import evaluate, facts_for
@@ -141,7 +142,10 @@ def analyse(
             [f for f in change.files if f.path in analysed], source
         )
         authorship = detect(change, policy.authorship, branch=change.head_ref)
-        route, llm, llm_findings = _llm_review(change, tuple(findings), authorship, policy, reviewer)
+        route, llm, llm_findings, scores = _llm_review(change, tuple(findings), authorship, policy, reviewer)
+        # The verifier's scores are shown on scanner findings; they never remove or change one.
+        findings = [f.model_copy(update={"verification": scores[f.fingerprint]}) if f.fingerprint in scores else f
+                    for f in findings]
         # Only the LLM's findings are new here; the deterministic ones are already normalised.
         merged = dedupe([*findings, *normalise(llm_findings, files, source, scope)])
     redactor = Redactor.default()
@@ -211,14 +215,14 @@ def _llm_review(
     authorship: Authorship,
     policy: Policy,
     reviewer: Reviewer | None,
-) -> tuple[RoutePlan, LLMSummary, tuple[Finding, ...]]:
+) -> tuple[RoutePlan, LLMSummary, tuple[Finding, ...], Mapping[str, Verification]]:
     if not policy.llm.enabled:
-        return RoutePlan(), LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)"), ()
+        return RoutePlan(), LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)"), (), {}
     if reviewer is None:
-        return RoutePlan(), LLMSummary(reason="LLM review not requested"), ()
+        return RoutePlan(), LLMSummary(reason="LLM review not requested"), (), {}
     patches = {f.path: f.patch for f in change.files if f.patch}
     outcome = reviewer(ReviewRequest(change, findings, authorship, patches), policy.llm)
-    return outcome.route, outcome.llm, outcome.findings
+    return outcome.route, outcome.llm, outcome.findings, outcome.scanner_verdicts
 
 
 def redact_texts(findings: Sequence[Finding], redactor: Redactor) -> tuple[Finding, ...]:

@@ -96,6 +96,23 @@ class Difficulty(Frozen):
     mini_max_dirs: int = Field(default=2, ge=0, description="distinct parent directories")
 
 
+class VerifierConfig(Frozen):
+    """A second, scoring pass over security findings (LLM and scanner). It can lower or hide an
+    LLM finding below ``threshold``; a scanner finding only gets its score shown, and nothing it
+    says changes a decision by itself."""
+
+    enabled: bool = Field(default=False, description="send security findings to a verifier model")
+    tier: TierName = Field(default="standard", description="the model tier that verifies")
+    threshold: float = Field(default=0.7, ge=0, le=1, description="an LLM finding scored below it gets `below`")
+    below: Literal["hide", "mark_low", "keep"] = Field(
+        default="mark_low",
+        description="an LLM finding below the threshold: hidden from the comment and the policy (kept in "
+        "the JSON report under llm.hidden_findings), marked low confidence, or kept as it is",
+    )
+    max_findings: int = Field(default=40, ge=1, le=100, description="findings per verifier call (the rest unscored)")
+    context_lines: int = Field(default=6, ge=0, le=40, description="diff lines shown either side of a finding")
+
+
 class LLMConfig(Frozen):
     enabled: bool = True
     budget_usd: float = Field(default=0.50, ge=0, description="per pull request; govbot stops before it")
@@ -132,6 +149,7 @@ class LLMConfig(Frozen):
     chunk_tokens: int = Field(default=12_000, ge=500, le=500_000, description="diff tokens per request")
     max_output_tokens: int = Field(default=4_000, ge=256, le=64_000)
     max_concurrency: int = Field(default=4, ge=1, le=16)
+    verifier: VerifierConfig = VerifierConfig()
 
     _check = field_validator("confidential")(lambda cls, v: [validate_glob(p) for p in v])
 

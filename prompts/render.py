@@ -8,6 +8,7 @@ Untrusted text is fenced by the template between ``<<<UNTRUSTED <marker>`` and
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from importlib import resources
 
 from govbot.core.diff import iter_patch
 from govbot.core.errors import GovbotError
-from govbot.prompts.schema import output_schema_text
+from govbot.prompts.schema import VERIFY, output_schema_text
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _MARKER = re.compile(r"^[A-Za-z0-9]{12,64}$")
@@ -81,13 +82,16 @@ class ReviewInput:
     note: str | None = None
 
 
-def review_prompt(data: ReviewInput, marker: str) -> Prompt:
+def _check_marker(marker: str, untrusted: Sequence[str]) -> None:
     if not _MARKER.match(marker):
         raise PromptError("the fence marker must be 12-64 random letters and digits")
-    untrusted = [data.title, data.body, *data.commit_messages, *data.scanner_findings, *data.patches,
-                 *data.files]
     if any(marker in text for text in untrusted):
         raise PromptError("the fence marker occurs in the untrusted text; draw a new one")
+
+
+def review_prompt(data: ReviewInput, marker: str) -> Prompt:
+    _check_marker(marker, [data.title, data.body, *data.commit_messages, *data.scanner_findings, *data.patches,
+                           *data.files])
     system = render(load_template("review_system.md"), {"marker": marker, "output_schema": output_schema_text()})
     user = render(
         load_template("review_user.md"),
@@ -104,4 +108,26 @@ def review_prompt(data: ReviewInput, marker: str) -> Prompt:
             "diff": "\n".join(numbered_diff(p) for p in data.patches),
         },
     )
+    return Prompt(system=system, user=user)
+
+
+@dataclass(frozen=True)
+class VerifyItem:
+    """One already-redacted finding for the verifier, with its numbered diff context."""
+
+    id: str
+    headline: str  # "rule · severity · path:line · message"
+    context: Sequence[str] = ()
+
+
+def verify_prompt(items: Sequence[VerifyItem], marker: str) -> Prompt:
+    _check_marker(marker, [t for i in items for t in (i.headline, *i.context)])
+    blocks = []
+    for item in items:
+        body = "\n".join(item.context) if item.context else "(no diff context: the line is outside the diff)"
+        blocks.append(f"### {item.id} · {item.headline}\n{body}")
+    system = render(load_template("verify_system.md"),
+                    {"marker": marker, "output_schema": json.dumps(VERIFY.schema(), indent=1, sort_keys=True)})
+    user = render(load_template("verify_user.md"),
+                  {"marker": marker, "count": str(len(items)), "findings": "\n\n".join(blocks)})
     return Prompt(system=system, user=user)

@@ -254,17 +254,7 @@ def _repair_value(value: Any, annotation: Any, where: str, repairs: list[str]) -
     if origin is Annotated:
         return _repair_value(value, args[0], where, repairs)
     if origin is Literal:
-        allowed = [str(a) for a in get_args(annotation)]
-        if isinstance(value, str) and value not in allowed:
-            canon = _canon(value)
-            canon = _ENUM_ALIASES.get(canon, canon)
-            if canon in allowed:
-                repairs.append(f"{where}: {value[:30]!r} -> {canon!r}")
-                return canon
-            if "other" in allowed:
-                repairs.append(f"{where}: unknown value -> 'other'")
-                return "other"
-        return value
+        return _repair_enum(value, [str(a) for a in get_args(annotation)], where, repairs)
     if origin is list:
         item = args[0] if args else Any
         if not isinstance(value, list):
@@ -279,14 +269,32 @@ def _repair_value(value: Any, annotation: Any, where: str, repairs: list[str]) -
                 return _repair_value(value, arg, where, repairs)
         return value
     if annotation in (int, float) and isinstance(value, str):
-        try:
-            number = float(value.strip().rstrip("%"))
-        except ValueError:
-            return value
-        number = number / 100 if value.strip().endswith("%") else number
-        repairs.append(f"{where}: number given as text")
-        return int(number) if annotation is int and number.is_integer() else number
+        return _repair_number(value, annotation is int, where, repairs)
     return value
+
+
+def _repair_enum(value: Any, allowed: list[str], where: str, repairs: list[str]) -> Any:
+    if not isinstance(value, str) or value in allowed:
+        return value
+    canon = _canon(value)
+    canon = _ENUM_ALIASES.get(canon, canon)
+    if canon in allowed:
+        repairs.append(f"{where}: {value[:30]!r} -> {canon!r}")
+        return canon
+    if "other" in allowed:
+        repairs.append(f"{where}: unknown value -> 'other'")
+        return "other"
+    return value
+
+
+def _repair_number(value: str, integer: bool, where: str, repairs: list[str]) -> Any:
+    try:
+        number = float(value.strip().rstrip("%"))
+    except ValueError:
+        return value
+    number = number / 100 if value.strip().endswith("%") else number
+    repairs.append(f"{where}: number given as text")
+    return int(number) if integer and number.is_integer() else number
 
 
 def _canon(text: str) -> str:

@@ -167,7 +167,7 @@ def _call(
     repairs: tuple[str, ...] = (),
 ) -> LLMCall:
     return LLMCall(
-        purpose=purpose,  # type: ignore[arg-type]
+        purpose=purpose,
         repairs=repairs,
         model=spec.model,
         provider=spec.endpoint,

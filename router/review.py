@@ -24,6 +24,7 @@ from govbot.core.models import (
     RoutePlan,
     Severity,
     Tier,
+    Verification,
 )
 from govbot.policy.llm_config import LLMConfig
 from govbot.prompts.render import ReviewInput, review_prompt
@@ -40,6 +41,7 @@ from govbot.router.fallback import Caller, ClientFactory, ClientPool, TierResult
 from govbot.router.ledger import Ledger
 from govbot.router.plan import Route, plan
 from govbot.router.redact import Redaction, Redactor, flagged_lines
+from govbot.router.verify import apply, items_for, verify
 
 __all__ = ["LLMEnvironment", "ReviewOutcome", "ReviewRequest", "review"]
 
@@ -62,6 +64,8 @@ class ReviewOutcome:
     route: RoutePlan
     llm: LLMSummary
     findings: tuple[Finding, ...] = ()
+    # the verifier's scores of the scanners' findings, by fingerprint: shown, never acted on here
+    scanner_verdicts: Mapping[str, Verification] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,14 @@ def review(
         )
         return ReviewOutcome(route=route.route_plan(), llm=LLMSummary(status=LLMStatus.SKIPPED, reason=reason))
     return _Run(request, config, env, route, seams).run()
+
+
+@dataclass(frozen=True)
+class _Verified:
+    kept: list[Finding]
+    hidden: list[Finding] = field(default_factory=list)
+    scanner: dict[str, Verification] = field(default_factory=dict)
+    note: str | None = None
 
 
 @dataclass
@@ -146,9 +158,33 @@ class _Run:
         try:
             with ThreadPoolExecutor(max_workers=self.config.max_concurrency) as pool:
                 results = list(pool.map(lambda c: self._chunk(c, len(chunks), base, scanner, marker), chunks))
+            findings, dropped = to_findings(
+                [f for r in results for f in r.findings], self.request.change,
+                {p.path: p.patch for p in self.route.files},
+            )
+            verified = self._verify(findings, {f.path: f.patch for f in files}, redactor, counts, len(chunks))
         finally:
             self.pool.close()
-        return self._outcome(chunks, results, counts)
+        return self._outcome(chunks, results, counts, verified, dropped)
+
+    def _verify(
+        self, findings: Sequence[Finding], redacted: Mapping[str, str], redactor: Redactor, counts: Redaction,
+        after: int,
+    ) -> _Verified:
+        settings = self.config.verifier
+        if not settings.enabled:
+            return _Verified(list(findings))
+        scanner = [f for f in self.request.findings if f.tool != "llm"]
+        items = items_for([*scanner, *findings], redacted, settings, redactor, counts)
+        texts = [t for item, _ in items for t in (item.headline, *item.context)]
+        marker = next((m for m in (self.seams.marker() for _ in range(5)) if not any(m in t for t in texts)), None)
+        if marker is None:
+            raise RuntimeError("could not draw a fence marker absent from the findings' text")
+        tier = Tier(settings.tier)
+        result = verify(self.caller, self.models.candidates(tier), tier, items, settings, marker, after)
+        kept, hidden = apply(findings, result.verdicts)
+        shown = {k: v for k, v in result.verdicts.items() if v.action == "shown"}
+        return _Verified(kept, hidden, shown, result.note)
 
     def _marker(self, title: str, body: str, commits: Sequence[str], files: Sequence[FilePatch]) -> str:
         texts = [title, body, *commits, *(f.patch for f in files), *(f.path for f in files)]
@@ -225,10 +261,10 @@ class _Run:
             return f"{tier.value} review confidence {review.confidence:.2f} < {self.config.min_confidence:.2f}"
         return None
 
-    def _outcome(self, chunks: Sequence[Chunk], results: Sequence[_ChunkResult], counts: Redaction) -> ReviewOutcome:
-        findings, dropped = to_findings(
-            [f for r in results for f in r.findings], self.request.change, {p.path: p.patch for p in self.route.files}
-        )
+    def _outcome(
+        self, chunks: Sequence[Chunk], results: Sequence[_ChunkResult], counts: Redaction, verified: _Verified,
+        dropped: int,
+    ) -> ReviewOutcome:
         calls = self.ledger.calls()
         cost = round(sum(c.cost_usd for c in calls), 8)
         escalations = tuple(r.escalation for r in results if r.escalation)
@@ -251,8 +287,10 @@ class _Run:
         if escalations and route.tier is not Tier.PRO:
             route = route.model_copy(update={"tier": Tier.PRO, "reasons": (*route.reasons, *escalations)})
         summary = LLMSummary(status=status, reason=f"{head} ({'; '.join(notes)})", calls=calls, cost_usd=cost,
-                             escalations=escalations)
-        return ReviewOutcome(route=route, llm=summary, findings=findings)
+                             escalations=escalations, verifier=verified.note,
+                             hidden_findings=tuple(verified.hidden))
+        return ReviewOutcome(route=route, llm=summary, findings=tuple(verified.kept),
+                             scanner_verdicts=verified.scanner)
 
 
 _SEVERITY = {s.value: s for s in Severity}

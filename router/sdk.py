@@ -20,6 +20,7 @@ from typing import Any
 
 import anthropic
 import openai
+from anthropic.types import ToolChoiceToolParam, ToolParam
 
 from govbot.prompts.render import Prompt
 from govbot.prompts.schema import Contract
@@ -39,9 +40,10 @@ def openai_format(json_mode: str, contract: Contract[Any]) -> dict[str, Any]:
     return {}
 
 
-def anthropic_tool(contract: Contract[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def anthropic_tool(contract: Contract[Any]) -> tuple[ToolParam, ToolChoiceToolParam]:
     """The single output-channel tool and the ``tool_choice`` that forces it (pure)."""
-    tool = {"name": contract.name, "description": contract.description, "input_schema": contract.schema()}
+    tool: ToolParam = {"name": contract.name, "description": contract.description,
+                       "input_schema": contract.schema()}
     return tool, {"type": "tool", "name": contract.name, "disable_parallel_tool_use": True}
 
 
@@ -120,8 +122,8 @@ class AnthropicChat:
                 max_tokens=max_output_tokens,
                 system=prompt.system,
                 messages=[{"role": "user", "content": prompt.user}],
-                tools=[tool],  # type: ignore[list-item]
-                tool_choice=choice,  # type: ignore[arg-type]
+                tools=[tool],
+                tool_choice=choice,
             )
         except anthropic.APITimeoutError as exc:
             raise CallError("timeout", "request timed out") from exc

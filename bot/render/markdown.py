@@ -147,6 +147,10 @@ def _finding_row(f: Finding) -> str:
         notes.append("location unverified")
     if f.confidence:
         notes.append(f"{f.confidence} confidence")
+    if f.verification:
+        v = f.verification
+        notes.append(f"verifier {v.score:.2f}" + (" (below threshold)" if v.below_threshold else "")
+                     + (f": {md(v.reason, limit=160)}" if v.reason else ""))
     extra = f" <sub>{' · '.join(notes)}</sub>" if notes else ""
     cells = [
         code(loc, limit=PATH_LIMIT) if f.path else "PR",
@@ -379,6 +383,10 @@ def _llm(report: Report) -> str:
         lines.append("Routing: " + "; ".join(md(r, limit=200) for r in route.reasons[:10]))
     if llm.escalations:
         lines.append("Escalations: " + "; ".join(md(e, limit=200) for e in llm.escalations[:10]))
+    if llm.verifier:
+        hidden = (f" · {plural(len(llm.hidden_findings), 'LLM finding')} hidden (listed in the JSON report)"
+                  if llm.hidden_findings else "")
+        lines.append(f"Verifier: {md(llm.verifier, limit=300)}{hidden}")
     if llm.calls:
         lines.append(_calls_table(llm.calls))
     return "\n\n".join(lines)
@@ -391,6 +399,8 @@ def _calls_table(calls: Sequence[LLMCall]) -> str:
     ]
     for c in calls[:MAX_CALLS]:
         note = f" — {md(c.note, limit=120)}" if c.note else ""
+        if c.repairs:
+            note += f" (repaired: {md('; '.join(c.repairs), limit=120)})"
         rows.append(
             f"| {code(c.model, limit=80)} | {md(c.provider, limit=40)} | {c.tier.value} "
             f"| {md(c.status, limit=40)}{note} | {c.input_tokens:,} / {c.cached_input_tokens:,} / "
