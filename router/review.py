@@ -57,6 +57,9 @@ class ReviewRequest:
     findings: tuple[Finding, ...]
     authorship: Authorship
     patches: Mapping[str, str]  # path -> unified diff text of that file (untrusted)
+    # incremental review: the patches to SEND (hunks changed since the last reviewed head, see
+    # router/incremental.py); the route is still planned on the whole pull request. None = all.
+    scope: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -143,8 +146,8 @@ class _Run:
         redactor = Redactor.default()
         flagged = flagged_lines(self.request.findings)
         files = [
-            FilePatch(f.path, redactor.patch(f.path, f.patch, flagged.get(f.path, ()), counts), f.confidential)
-            for f in self.route.files
+            FilePatch(f.path, redactor.patch(f.path, patch, flagged.get(f.path, ()), counts), f.confidential)
+            for f, patch in self._sent()
         ]
         pr = self.request.change.pr
         title = redactor.text(pr.title, counts) if pr else ""
@@ -159,8 +162,8 @@ class _Run:
             with ThreadPoolExecutor(max_workers=self.config.max_concurrency) as pool:
                 results = list(pool.map(lambda c: self._chunk(c, len(chunks), base, scanner, marker), chunks))
             findings, dropped = to_findings(
-                [f for r in results for f in r.findings], self.request.change,
-                {p.path: p.patch for p in self.route.files},
+                [f for r in results for f in r.findings], self.request.change, dict(
+                    (f.path, patch) for f, patch in self._sent()),
             )
             verified = self._verify(findings, {f.path: f.patch for f in files}, redactor, counts, len(chunks))
         finally:
@@ -185,6 +188,12 @@ class _Run:
         kept, hidden = apply(findings, result.verdicts)
         shown = {k: v for k, v in result.verdicts.items() if v.action == "shown"}
         return _Verified(kept, hidden, shown, result.note)
+
+    def _sent(self) -> list[tuple[FilePatch, str]]:
+        scope = self.request.scope
+        if scope is None:
+            return [(f, f.patch) for f in self.route.files]
+        return [(f, scope[f.path]) for f in self.route.files if scope.get(f.path)]
 
     def _marker(self, title: str, body: str, commits: Sequence[str], files: Sequence[FilePatch]) -> str:
         texts = [title, body, *commits, *(f.patch for f in files), *(f.path for f in files)]

@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -55,6 +55,7 @@ class FakeLLM:
         self._scripts: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
         self.default = Reply(text=review_json())
+        self.usage_from_prompt = False  # report input tokens = prompt characters / 4 (benchmarks)
         handler = self._handler()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
@@ -100,6 +101,8 @@ class FakeLLM:
                 with fake._lock:
                     fake.requests.append(Recorded(self.path, model, body, data))
                 reply = fake._next(model)
+                if fake.usage_from_prompt:
+                    reply = replace(reply, input_tokens=len(_prompt_text(data)) // 4)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 anthropic = self.path.endswith("/v1/messages")
