@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess  # noqa: S404 - git on a local bare mirror, argv lists only
+import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import ConfigDict, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "router"))
@@ -128,7 +128,7 @@ class _OldFinding(LLMFindingOut):
 
 class _OldReview(LLMReviewOut):
     model_config = ConfigDict(frozen=True, extra="ignore")
-    findings: list[_OldFinding] = []  # type: ignore[assignment]
+    findings: list[_OldFinding] = Field(default_factory=list, max_length=50)  # type: ignore[assignment]
 
 
 def old_parse_ok(text: str) -> bool:
@@ -193,7 +193,7 @@ def bench_nearmiss(fake: FakeLLM) -> dict[str, Any]:
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", f"--git-dir={repo}", *args], check=True, capture_output=True,  # noqa: S603, S607
+    return subprocess.run(["git", f"--git-dir={repo}", *args], check=True, capture_output=True,
                           text=True, errors="replace").stdout
 
 
@@ -277,7 +277,8 @@ def bench_verifier(fake: FakeLLM) -> dict[str, Any]:
                    "confidence": "medium"}
         fake.default = Reply(text=review_json([finding], concern=True))
         for model in ("claude-sonnet-4-6", "gpt-4.1"):
-            fake.script(model, Reply(text=json.dumps({"verdicts": [{"id": "F1", "score": 0.8, "reason": "plausible"}]})))
+            verdict = {"id": "F1", "score": 0.8, "reason": "plausible"}
+            fake.script(model, Reply(text=json.dumps({"verdicts": [verdict]})))
         out = run_review(cs, cfg, fake)
         cases += 1
         review_cost += sum(c.cost_usd for c in out.llm.calls if c.purpose == "review")
@@ -307,10 +308,11 @@ def main(argv: list[str] | None = None) -> int:
             results["nearmiss"] = bench_nearmiss(fake)
             print("near-miss replies: invalid before / after (repaired)")
             for kind, c in results["nearmiss"]["per_kind"].items():
-                print(f"  {kind:24} {c['invalid_before']:>3}/{c['replies']:<3} -> {c['invalid_after']:>3}/{c['replies']:<3}"
-                      f" ({c['repaired']} repaired)")
+                print(f"  {kind:24} {c['invalid_before']:>3}/{c['replies']:<3} -> "
+                      f"{c['invalid_after']:>3}/{c['replies']:<3} ({c['repaired']} repaired)")
             t = results["nearmiss"]["total"]
-            print(f"  {'total':24} {t['invalid_before']:>3}/{t['replies']:<3} -> {t['invalid_after']:>3}/{t['replies']:<3}")
+            print(f"  {'total':24} {t['invalid_before']:>3}/{t['replies']:<3} -> "
+                  f"{t['invalid_after']:>3}/{t['replies']:<3}")
         if "pushes" in what:
             merges = args.merge or ["f02ff33d", "3ad8ae1d"]
             results["pushes"] = bench_pushes(fake, args.repo, merges)
