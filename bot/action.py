@@ -283,7 +283,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
         write_summary(ctx, ctx.renderers.summary(report), "Not published: the pull request changed "
                       "during the run; the run for the new head will report.")
         return 0
-    verdict = human_review(ctx, fresh, policy) if review_pending(report.decision) else None
+    verdict = human_review(ctx, fresh) if review_pending(report.decision) else None
     fail_on = s.fail_on or policy.settings.fail_on
     code = exit_code(report.decision, fail_on, review_satisfied=verdict is not None and verdict.satisfied)
     try:
@@ -307,7 +307,7 @@ def report_policy_error(ctx: Context, pr: PullData, exc: PolicyError) -> None:
     write_summary(ctx, text, "")
 
 
-def human_review(ctx: Context, pr: PullData, policy: Policy) -> ReviewVerdict:
+def human_review(ctx: Context, pr: PullData) -> ReviewVerdict:
     reviews = ctx.gh.list_reviews(pr.number)
     perms = {login: ctx.gh.permission(login) for login in candidates(reviews, pr.user, pr.head_sha)}
     return evaluate_reviews(reviews, pr.user, pr.head_sha, perms)
@@ -372,9 +372,7 @@ def review_run(ctx: Context, number: int) -> int:
     if state.outcome != Outcome.REVIEW_REQUIRED.value or not state.complete:
         ctx.log(f"last result is {state.outcome}; no human-review requirement to re-evaluate")
         return 0
-    reviews = gh.list_reviews(number)
-    perms = {login: gh.permission(login) for login in candidates(reviews, pr.user, pr.head_sha)}
-    verdict = evaluate_reviews(reviews, pr.user, pr.head_sha, perms)
+    verdict = human_review(ctx, pr)
     outcome = Outcome.REVIEW_REQUIRED
     block = review_block(verdict, state.review_label)
     conclusion = conclusion_for(outcome, True, verdict)
