@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "router"))
 
 from fakellm import FakeLLM, Reply, review_json  # noqa: E402
+from test_review import SECURITY as DIFF  # noqa: E402  (the routed-review tests' security diff)
 
 from govbot.core.diff import changeset_from_diff  # noqa: E402
 from govbot.core.models import Authorship, ChangeSet, Commit, PullRequestMeta  # noqa: E402
@@ -49,20 +50,6 @@ RESERVED = ("pallets", "urllib3", "psf+requests", "pyyaml", "paramiko", "aiohttp
             "pydantic-settings", "securityeval", "sallm", "purplellama", "sven")
 FAST = Seams(sleep=lambda s: None)
 PATH = "src/auth/login.py"
-DIFF = f"""\
-diff --git a/{PATH} b/{PATH}
---- a/{PATH}
-+++ b/{PATH}
-@@ -10,4 +10,6 @@ def login(request):
-     user = find_user(request.form["name"])
--    if not check_password(user, request.form["password"]):
--        abort(401)
-+    subprocess.run("audit " + user.name, shell=True)
-+    return session_for(user)
-+
-+
- def logout(request):
-"""
 
 
 # --- 1. near-miss replies ------------------------------------------------------------------------
