@@ -295,6 +295,8 @@ class LLMSummary(Frozen):
     escalations: tuple[str, ...] = ()
     verifier: str | None = None  # what the verifier pass did, one line
     hidden_findings: tuple[Finding, ...] = ()  # LLM findings the verifier scored below the threshold (hide)
+    scope: str | None = None  # incremental review: "reviewed commits X..Y: ..."; or why it was full
+    resolved: tuple[str, ...] = ()  # fingerprints of earlier LLM findings fixed by the new push
 
 
 class Outcome(StrEnum):

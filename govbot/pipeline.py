@@ -39,6 +39,7 @@ from govbot.policy.engine import evaluate, facts_for
 from govbot.policy.llm_config import LLMConfig
 from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
+from govbot.router.incremental import IncrementalPlan, merge_findings, scope_patches
 from govbot.router.redact import Redaction, Redactor
 from govbot.router.review import LLMEnvironment, ReviewOutcome, ReviewRequest, review
 
@@ -64,6 +65,8 @@ class AnalyseOptions:
     extra_findings: tuple[Finding, ...] = ()
     notices: tuple[str, ...] = ()
     progress: Progress | None = None
+    # incremental LLM review of a new push (router/incremental.py); None or mode "full": review all
+    incremental: IncrementalPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,8 @@ def analyse(
             [f for f in change.files if f.path in analysed], source
         )
         authorship = detect(change, policy.authorship, branch=change.head_ref)
-        route, llm, llm_findings, scores = _llm_review(change, tuple(findings), authorship, policy, reviewer)
+        route, llm, llm_findings, scores = _llm_review(change, tuple(findings), authorship, policy, reviewer,
+                                                       options.incremental)
         # The verifier's scores are shown on scanner findings; they never remove or change one.
         findings = [f.model_copy(update={"verification": scores[f.fingerprint]}) if f.fingerprint in scores else f
                     for f in findings]
@@ -215,14 +219,26 @@ def _llm_review(
     authorship: Authorship,
     policy: Policy,
     reviewer: Reviewer | None,
+    incremental: IncrementalPlan | None = None,
 ) -> tuple[RoutePlan, LLMSummary, tuple[Finding, ...], Mapping[str, Verification]]:
     if not policy.llm.enabled:
         return RoutePlan(), LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)"), (), {}
     if reviewer is None:
         return RoutePlan(), LLMSummary(reason="LLM review not requested"), (), {}
     patches = {f.path: f.patch for f in change.files if f.patch}
-    outcome = reviewer(ReviewRequest(change, findings, authorship, patches), policy.llm)
-    return outcome.route, outcome.llm, outcome.findings, outcome.scanner_verdicts
+    if incremental is None or incremental.mode == "full":
+        outcome = reviewer(ReviewRequest(change, findings, authorship, patches), policy.llm)
+        scope = incremental.reason if incremental else None
+        return outcome.route, outcome.llm.model_copy(update={"scope": scope}), outcome.findings, \
+            outcome.scanner_verdicts
+    sent = scope_patches(patches, incremental)
+    outcome = reviewer(ReviewRequest(change, findings, authorship, patches, sent), policy.llm)
+    shown, resolved = merge_findings(incremental, outcome.findings)
+    carried = len(shown) - len(outcome.findings)
+    scope = (f"{incremental.reason}: {len(sent)} file(s) re-reviewed, {carried} earlier finding(s) carried "
+             f"over, {len(resolved)} resolved")
+    llm = outcome.llm.model_copy(update={"scope": scope, "resolved": tuple(f.fingerprint for f in resolved)})
+    return outcome.route, llm, shown, outcome.scanner_verdicts
 
 
 def redact_texts(findings: Sequence[Finding], redactor: Redactor) -> tuple[Finding, ...]:

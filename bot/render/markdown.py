@@ -383,6 +383,8 @@ def _llm(report: Report) -> str:
         lines.append("Routing: " + "; ".join(md(r, limit=200) for r in route.reasons[:10]))
     if llm.escalations:
         lines.append("Escalations: " + "; ".join(md(e, limit=200) for e in llm.escalations[:10]))
+    if llm.scope:
+        lines.append(f"Scope: {md(llm.scope, limit=300)}")
     if llm.verifier:
         hidden = (f" · {plural(len(llm.hidden_findings), 'LLM finding')} hidden (listed in the JSON report)"
                   if llm.hidden_findings else "")
