@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from govbot.checks.base import ToolOutput, load_json_object, rel_path
+from govbot.checks.calibrate import calibrate
 from govbot.core.errors import ToolError
 from govbot.core.models import Finding, Severity, SkippedFile
 
@@ -34,7 +35,7 @@ def parse(stdout: bytes) -> ToolOutput:
     results = data.get("results")
     if not isinstance(results, list):
         raise ToolError("bandit JSON has no 'results' list")
-    findings = [_finding(r) for r in results if isinstance(r, dict)]
+    findings = [calibrate(_finding(r)) for r in results if isinstance(r, dict)]
     skipped = [
         SkippedFile(
             path=rel_path(str(e.get("filename", ""))),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from govbot.checks.base import ToolOutput, load_json_object, rel_path
+from govbot.checks.calibrate import calibrate
 from govbot.core.errors import ToolError
 from govbot.core.models import Finding, Severity, SkippedFile
 
@@ -69,7 +70,7 @@ def parse(stdout: bytes) -> ToolOutput:
     results = data.get("results")
     if not isinstance(results, list):
         raise ToolError("semgrep JSON has no 'results' list")
-    findings = [_finding(r) for r in results if isinstance(r, dict)]
+    findings = [calibrate(_finding(r)) for r in results if isinstance(r, dict)]
     skipped: list[SkippedFile] = []
     for err in data.get("errors") or []:
         skipped.extend(_skips_from_error(err))

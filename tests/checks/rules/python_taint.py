@@ -1,3 +1,4 @@
+# ruff: noqa
 # Annotated targets for checks/rules/python-taint.yml (semgrep's `# ruleid:` / `# ok:` convention).
 # Never imported or run: semgrep only parses it.
 import html

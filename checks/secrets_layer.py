@@ -1,0 +1,200 @@
+"""govbot's secrets layer on top of detect-secrets: provider formats (with the CRC32 checksum of
+GitHub and npm tokens), connection strings, URL credentials, private keys and keyword
+assignments whose value looks like a credential; and the decoys that only look like secrets.
+
+Data lives in ``checks/data/secret_formats.yml``; everything here is pure. detect-secrets runs
+it in its own process through ``checks/secrets_plugin.py`` (a plugin and a filter), so a secret
+value never reaches govbot's process: govbot only sees detect-secrets' hash of it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import string
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from ruamel.yaml import YAML
+
+Confidence = Literal["low", "medium", "high"]
+BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+ENTROPY_TYPES = frozenset({"Base64 High Entropy String", "Hex High Entropy String"})
+KEYWORD_TYPES = frozenset({"Secret Keyword", "Basic Auth Credentials", "Password Assignment"})
+_DS_KEYWORD = frozenset({"Secret Keyword"})
+CHECKSUMMED_BUILTINS = frozenset({"GitHub Token", "NPM tokens"})
+_URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
+_CHECKSUMMED = re.compile(r"\b(?:gh[pousr]|npm)_[A-Za-z0-9]{36}\b")
+
+
+@dataclass(frozen=True)
+class Format:
+    type: str
+    regex: re.Pattern[str]
+    confidence: Confidence
+    checksum: str | None = None
+    shape: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    type: str
+    value: str
+    confidence: Confidence
+
+
+@dataclass(frozen=True)
+class Layer:
+    formats: tuple[Format, ...]
+    builtin_confidence: dict[str, Confidence]
+    example_values: frozenset[str]
+    placeholder: re.Pattern[str]
+    hash_context: re.Pattern[str]
+    data_uri: re.Pattern[str]
+    public: re.Pattern[str]
+    public_path: re.Pattern[str]
+    test_vector_path: re.Pattern[str]
+    uuid: re.Pattern[str]
+    digest_hex_lengths: frozenset[int]
+    secret_keyword: re.Pattern[str]
+
+
+def parse_layer(doc: dict[str, Any]) -> Layer:
+    d = doc["decoys"]
+    return Layer(
+        formats=tuple(Format(f["type"], re.compile(f["regex"]), f["confidence"], f.get("checksum"), f.get("shape"))
+                      for f in doc["formats"]),
+        builtin_confidence=dict(doc["builtin_confidence"]),
+        example_values=frozenset(d["example_values"]),
+        placeholder=re.compile(d["placeholder_regex"]),
+        hash_context=re.compile(d["hash_context_regex"]),
+        data_uri=re.compile(d["data_uri_regex"]),
+        public=re.compile(d["public_regex"]),
+        public_path=re.compile(d["public_path_regex"]),
+        test_vector_path=re.compile(d["test_vector_path_regex"]),
+        uuid=re.compile(d["uuid_regex"]),
+        digest_hex_lengths=frozenset(d["digest_hex_lengths"]),
+        secret_keyword=re.compile(d["secret_keyword_regex"]),
+    )  # fmt: skip
+
+
+@cache
+def layer() -> Layer:
+    text = (resources.files("govbot.checks") / "data" / "secret_formats.yml").read_text(encoding="utf-8")
+    return parse_layer(YAML(typ="safe", pure=True).load(text))
+
+
+def base62(n: int, width: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n, 62)
+        out = BASE62[r] + out
+    return out.rjust(width, "0")
+
+
+def crc32_base62_valid(token: str) -> bool:
+    """GitHub (``ghp_``...) and npm (``npm_``) tokens: 30 random base62 characters after the
+    prefix, then the CRC32 of those 30 characters in 6 base62 digits."""
+    body = token.split("_", 1)[-1]
+    if len(body) != 36:
+        return False
+    return base62(binascii.crc32(body[:30].encode()), 6) == body[30:]
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\(.*)?$")
+
+
+def credential_shaped(value: str) -> bool:
+    """A keyword assignment's value that looks like a credential, not code or prose."""
+    if len(value) < 8 or len(set(value)) < 5:
+        return False
+    if _IDENTIFIER.match(value) and not any(c.isdigit() for c in value):
+        return False  # a variable, attribute, call or plain word: `settings.DB_PASSWORD`, `get_pw()`
+    if value.lower().startswith(("os.", "env", "self.", "config.", "settings.", "http://", "https://", "/")):
+        return False
+    classes = sum(any(c in s for c in value) for s in (string.ascii_lowercase, string.ascii_uppercase,
+                                                          string.digits, string.punctuation))
+    return classes >= 2
+
+
+def find(line: str) -> list[Match]:
+    """Every secret the formats find in one line, most specific format first, one per value."""
+    found: list[Match] = []
+    spans: list[tuple[int, int]] = []
+    for fmt in layer().formats:
+        for m in fmt.regex.finditer(line):
+            value = m.group("secret")
+            start, end = m.span("secret")
+            if any(start < e and s < end for s, e in spans):
+                continue
+            if fmt.checksum == "crc32-base62" and not crc32_base62_valid(value):
+                continue
+            if fmt.shape == "credential" and not credential_shaped(value):
+                continue
+            spans.append((start, end))
+            found.append(Match(fmt.type, value, fmt.confidence))
+    return found
+
+
+def type_of(value: str, line: str) -> str | None:
+    return next((m.type for m in find(line) if m.value == value), None)
+
+
+def decoy_reason(value: str, line: str, path: str, secret_type: str) -> str | None:
+    """Why a candidate secret is a decoy (None: report it). Never weakens a verified checksum."""
+    reason = _value_decoy(value, line, secret_type)
+    if reason or not (secret_type in ENTROPY_TYPES or secret_type in KEYWORD_TYPES):
+        return reason
+    return _context_decoy(value, line, path, secret_type)
+
+
+def _value_decoy(value: str, line: str, secret_type: str) -> str | None:
+    """Decoys by the value itself, for every kind of finding."""
+    lay = layer()
+    if any(v in value or (len(value) >= 16 and value in v) for v in lay.example_values):
+        return "documented example value"
+    if secret_type in CHECKSUMMED_BUILTINS or value.startswith(("gh", "npm_")):
+        # detect-secrets' GitHub plugin reports only the prefix ("ghp"): judge the tokens on the line.
+        tokens = _CHECKSUMMED.findall(line)
+        if tokens and not any(crc32_base62_valid(t) for t in tokens):
+            return "token checksum does not verify"
+    userinfo = _URL_PASSWORD.search(value)
+    if lay.placeholder.search(value) or (userinfo and lay.placeholder.search(userinfo.group(1))):
+        return "placeholder"
+    if lay.uuid.match(value):
+        return "UUID"
+    if lay.public.match(value):
+        return "public or publishable key"
+    return None
+
+
+def _context_decoy(value: str, line: str, path: str, secret_type: str) -> str | None:
+    """Decoys by context, only for the generic kinds (entropy, keyword)."""
+    lay = layer()
+    if lay.data_uri.search(line):
+        return "data: URI"
+    if lay.hash_context.search(line):
+        return "digest or integrity value"
+    if lay.public_path.search(path) or lay.test_vector_path.search(path):
+        return "public key or test-vector file"
+    if secret_type in ENTROPY_TYPES:
+        digest_shaped = re.fullmatch(r"[0-9a-fA-F]+", value) and len(value) in lay.digest_hex_lengths
+        if digest_shaped and not lay.secret_keyword.search(line):
+            return "digest-shaped hex without a secret keyword"
+        if line.strip() == value:
+            return "bare encoded line (a key block is reported at its BEGIN line)"
+    if secret_type in _DS_KEYWORD and not credential_shaped(value.strip("'\"")):
+        return "keyword value is not credential-shaped"
+    return None
+
+
+def confidence_for(secret_type: str) -> Confidence:
+    """high: provider format with a verified checksum or an unambiguous prefix; medium: keyword
+    and value shape (or a weaker prefix); low: entropy only."""
+    lay = layer()
+    for fmt in lay.formats:
+        if fmt.type == secret_type:
+            return fmt.confidence
+    return lay.builtin_confidence.get(secret_type, "low")

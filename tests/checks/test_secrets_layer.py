@@ -1,0 +1,131 @@
+"""govbot's secrets layer: formats, checksums, decoys and confidence (pure), and the layer
+running inside the real detect-secrets (slow)."""
+
+from __future__ import annotations
+
+import binascii
+import random
+import string
+from pathlib import Path
+
+import pytest
+
+from govbot.checks import secrets, secrets_layer
+from govbot.checks.registry import default_binary
+from govbot.checks.runner import run, tool_env
+
+ALNUM = string.ascii_letters + string.digits
+
+
+def token(prefix: str, seed: int = 1, valid: bool = True) -> str:
+    """A GitHub/npm-format token built at test time (no secret-looking literal in the repo)."""
+    rng = random.Random(seed)
+    body = "".join(rng.choice(ALNUM) for _ in range(30))
+    checksum = secrets_layer.base62(binascii.crc32(body.encode()), 6)
+    if not valid:
+        checksum = checksum[:-1] + ("A" if checksum[-1] != "A" else "B")
+    return prefix + body + checksum
+
+
+def rand(n: int, alphabet: str = ALNUM, seed: int = 2) -> str:
+    rng = random.Random(seed)
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def test_crc32_base62_checksum() -> None:
+    assert secrets_layer.crc32_base62_valid(token("ghp_"))
+    assert secrets_layer.crc32_base62_valid(token("npm_", seed=5))
+    assert not secrets_layer.crc32_base62_valid(token("ghp_", valid=False))
+    assert not secrets_layer.crc32_base62_valid("ghp_" + "x" * 36)
+    assert secrets_layer.base62(0, 6) == "000000" and secrets_layer.base62(61, 1) == "z"
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "confidence"),
+    [
+        (f'TOKEN = "{token("ghp_")}"', "GitHub Token (checksum verified)", "high"),
+        (f"//registry.npmjs.org/:_authToken={token('npm_', 3)}", "npm Token (checksum verified)", "high"),
+        (f"key: AIza{rand(35, ALNUM + '-_')}", "Google API Key", "high"),
+        (f"ANTHROPIC_API_KEY=sk-ant-api03-{rand(93, ALNUM + '-_')}AA", "Anthropic API Key", "high"),
+        (f"HF_TOKEN=hf_{rand(34, string.ascii_letters)}", "Hugging Face Token", "high"),
+        (f'url = "postgresql://app:{rand(16)}@db.internal:5432/app"', "Database Connection String", "medium"),
+        (f"index-url = https://deploy:{rand(16)}@pypi.example.org/simple", "URL Credentials", "medium"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----", "Private Key", "high"),
+        (f'DB_PASSWORD = "{rand(6)}#{rand(8, seed=3)}"', "Password Assignment", "medium"),
+    ],
+)
+def test_formats_find_secrets_with_confidence(line: str, kind: str, confidence: str) -> None:
+    [match] = secrets_layer.find(line)
+    assert (match.type, match.confidence) == (kind, confidence)
+    assert secrets_layer.confidence_for(kind) == confidence
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'TOKEN = "{token("ghp_", valid=False)}"',  # checksum does not verify
+        "password = os.environ['DB_PASSWORD']",  # a look-up, not a value
+        "password = get_password()",
+        'password = "changeme"',
+        "secret_key: ${SECRET_KEY}",
+    ],
+)
+def test_formats_skip_non_secrets(line: str) -> None:
+    assert secrets_layer.find(line) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "line", "path", "kind", "reason"),
+    [
+        ("AKIAIOSFODNN7EXAMPLE", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "docs/aws.md", "AWS Access Key",
+         "documented example value"),
+        ("ghp", "export GITHUB_TOKEN=ghp_" + "x" * 36, "README.md", "GitHub Token", "token checksum does not verify"),
+        ("<your-api-token>", "token: <your-api-token>", "docs/setup.md", "Secret Keyword", "placeholder"),
+        ("postgresql://USER:PASSWORD@HOST:5432", "DATABASE_URL=postgresql://USER:PASSWORD@HOST:5432/db", "a.md",
+         "Database Connection String", "placeholder"),
+        ("9f1c2a7e-4b1d-4c8e-9a57-2f3e4d5c6b7a", 'ID = "9f1c2a7e-4b1d-4c8e-9a57-2f3e4d5c6b7a"', "t.py",
+         "Base64 High Entropy String", "UUID"),
+        ("pk_live_" + rand(24), "Stripe('pk_live_...')", "web/app.js", "Stripe Access Key", "public or publishable key"),
+        ("sha384-" + rand(64), f'<script integrity="sha384-{rand(64)}">', "base.html", "Base64 High Entropy String",
+         "digest or integrity value"),
+        (rand(80), f"url(data:image/png;base64,{rand(80)})", "app.css", "Base64 High Entropy String", "data: URI"),
+        ("a" * 8 + "0" * 32, 'UPSTREAM_COMMIT = "' + "a" * 8 + "0" * 32 + '"', "pins.py", "Hex High Entropy String",
+         "digest-shaped hex without a secret keyword"),
+        ("get_secret()", "secret = get_secret()", "app.py", "Secret Keyword", "keyword value is not credential-shaped"),
+    ],
+)
+def test_decoys_are_recognised(value: str, line: str, path: str, kind: str, reason: str) -> None:
+    assert secrets_layer.decoy_reason(value, line, path, kind) == reason
+
+
+def test_checksummed_and_real_values_are_not_decoys() -> None:
+    good = token("ghp_", seed=9)
+    assert secrets_layer.decoy_reason("ghp", f"t = '{good}'", "a.py", "GitHub Token") is None
+    value = rand(40, ALNUM + "+/")
+    assert secrets_layer.decoy_reason(value, f"aws_secret_access_key = {value}", "creds", "Secret Keyword") is None
+    # A hex digest next to a secret keyword is still reported.
+    hexval = rand(40, "0123456789abcdef")
+    assert secrets_layer.decoy_reason(hexval, f'api_secret = "{hexval}"', "a.py", "Hex High Entropy String") is None
+
+
+def test_confidence_of_detect_secrets_types() -> None:
+    assert secrets_layer.confidence_for("AWS Access Key") == "high"
+    assert secrets_layer.confidence_for("Secret Keyword") == "medium"
+    assert secrets_layer.confidence_for("Base64 High Entropy String") == "low"
+    assert secrets_layer.confidence_for("something new") == "low"
+
+
+@pytest.mark.slow
+def test_layer_runs_inside_real_detect_secrets(tmp_path: Path) -> None:
+    good, bad = token("ghp_", seed=11), token("ghp_", seed=12, valid=False)
+    hf = "hf_" + rand(34, string.ascii_letters, seed=13)
+    (tmp_path / "settings.py").write_text(f'GH = "{good}"\nHF_TOKEN = "{hf}"\nOLD = "{bad}"\n')
+    (tmp_path / "docs.md").write_text("aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n")
+    argv = secrets.build_argv(default_binary("detect-secrets"), ["./settings.py", "./docs.md"])
+    result = run(argv, cwd=tmp_path, timeout_s=120, env=tool_env())
+    assert result.returncode == 0, result.stderr_tail()
+    out = secrets.parse(result.stdout)
+    assert sorted((f.path, f.line, f.confidence) for f in out.findings) == [
+        ("settings.py", 1, "high"), ("settings.py", 2, "high")]
+    dumped = "".join(f.model_dump_json() for f in out.findings)
+    assert good not in dumped and hf not in dumped
