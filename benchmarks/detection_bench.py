@@ -231,8 +231,12 @@ def main() -> int:
         result["lines"] = sum(len((repo / f).read_bytes().splitlines()) for f in files)
         tools: dict[str, list[dict[str, Any]]] = {}
         for rep in range(args.reps):
-            argv = [govbot_bin, "scan", str(repo), "--base", "main", "--format", "json",
-                    "--output", str(tmp / "report.json"), "--no-progress", "--fail-on", "never"]
+            # A generous tool timeout: on a shared, loaded machine the default 300 s can cut a
+            # scanner off, and a cut-off scanner would count as missed findings.
+            (tmp / "policy.yml").write_text("limits:\n  tool_timeout_s: 3000\n")
+            argv = [govbot_bin, "scan", str(repo), "--base", "main", "--format", "json", "--policy",
+                    str(tmp / "policy.yml"), "--output", str(tmp / "report.json"), "--no-progress",
+                    "--fail-on", "never"]
             t, out, err, _ = run(argv, tmp)
             result["timing_s"]["govbot"].append(round(t, 2))
             if rep == 0:

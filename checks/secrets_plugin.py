@@ -32,3 +32,19 @@ def is_decoy(secret: str, line: str, filename: str, plugin: Any) -> bool:
     if secret_type == PLUGIN_TYPE:
         secret_type = secrets_layer.type_of(secret, line) or secret_type
     return secrets_layer.decoy_reason(secret, line, filename, secret_type) is not None
+
+
+def register_in_process() -> None:
+    """For a scan inside this process (``detect_secrets.core.scan.scan_file`` under
+    ``default_settings()``) rather than the ``detect-secrets`` command: the same plugin, filter and
+    dropped ``is_indirect_reference`` filter that ``checks.secrets.build_argv`` passes as flags."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import get_filters, get_plugins, get_settings
+
+    settings = get_settings()
+    settings.plugins[GovbotSecretFormats.__name__] = {"path": f"file://{__file__}"}
+    settings.filters[f"file://{__file__}::is_decoy"] = {}
+    settings.disable_filters("detect_secrets.filters.heuristic.is_indirect_reference")
+    get_mapping_from_secret_type_to_class.cache_clear()
+    get_plugins.cache_clear()
+    get_filters.cache_clear()

@@ -129,3 +129,19 @@ def test_layer_runs_inside_real_detect_secrets(tmp_path: Path) -> None:
         ("settings.py", 1, "high"), ("settings.py", 2, "high")]
     dumped = "".join(f.model_dump_json() for f in out.findings)
     assert good not in dumped and hf not in dumped
+
+
+@pytest.mark.slow
+def test_layer_registers_for_an_in_process_scan(tmp_path: Path) -> None:
+    from detect_secrets.core.scan import scan_file
+    from detect_secrets.settings import default_settings
+
+    from govbot.checks.secrets_plugin import register_in_process
+
+    good = token("npm_", seed=21)
+    target = tmp_path / "a.env"
+    target.write_text(f"NPM_TOKEN={good}\nDOC_KEY=AKIAIOSFODNN7EXAMPLE\n")
+    with default_settings():
+        register_in_process()
+        found = list(scan_file(str(target)))
+    assert [(s.type, s.line_number) for s in found] == [("npm Token (checksum verified)", 1)]
