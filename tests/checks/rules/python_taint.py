@@ -273,3 +273,20 @@ def fastapi_like(name: str):
 def flask_module_style():
     # ruleid: python.open-redirect.request-data
     return flask.redirect(flask.request.args["to"])
+
+
+@app.route("/stored", methods=["POST"])
+def stored():
+    values = {}
+    values["b"] = request.form.get("b")
+    bar = values["b"]
+    # ruleid: python.xss.request-data-response
+    return f"<p>{bar}</p>"
+
+
+def version_patterns(text):
+    # ok: python.redos.nested-quantifier
+    local = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*", re.IGNORECASE)
+    # ok: python.redos.nested-quantifier
+    name = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+    return local, name

@@ -135,3 +135,16 @@ def templates(loader):
     # ok: python.jinja2.autoescape-disabled
     env4 = jinja2.Environment(autoescape=True)
     return env, env2, tpl, env3, env4
+
+
+@app.route("/exists")
+def exists():
+    name = request.cookies.get("file")
+    base = Path("/srv/files")
+    # ruleid: python.path-traversal.request-data
+    found = (base / name).exists()
+    # ruleid: python.path-traversal.request-data
+    also = os.path.exists("/srv/files/" + name)
+    # ok: python.path-traversal.request-data
+    safe = os.path.exists(os.path.join("/srv/files", os.path.basename(name)))
+    return {"found": found, "also": also, "safe": safe}
