@@ -31,8 +31,9 @@ _HEAD_FILES = {
     ),
     "shop/settings.py": (
         "DEBUG = False\n"
-        # A fake AWS key in AWS's documented example format, so the demo shows secret redaction.
-        'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n'
+        # A made-up key in AWS's format, so the demo shows secret redaction. (AWS's documented
+        # example key, AKIAIOSFODNN7EXAMPLE, is a decoy govbot deliberately does not report.)
+        'AWS_ACCESS_KEY_ID = "AKIA' 'GOVBOTDEMO2345Q7"\n'
     ),
     "docs/orders.md": "# Orders\n\nUse `find_orders` to search by customer.\n",
 }

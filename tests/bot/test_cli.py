@@ -18,7 +18,8 @@ from govbot.bot.cli import Edges, main
 from tests.gitrepo import GitRepo
 from tests.scanners import recorded
 
-AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+# A made-up key in AWS's format (AWS's documented example key is a decoy govbot ignores).
+AWS_KEY = "AKIA" "GOVBOTTEST2345Q7"
 
 
 def govbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

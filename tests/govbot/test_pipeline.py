@@ -22,7 +22,8 @@ from govbot.policy.model import Policy
 from tests.gitrepo import GitRepo
 from tests.scanners import recorded
 
-AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key
+# A made-up key in AWS's format (AWS's documented example key is a decoy govbot ignores).
+AWS_KEY = "AKIA" "GOVBOTTEST2345Q7"
 
 
 def scan(repo: GitRepo, policy: Policy | None = None, binaries: dict[str, str] | None = None,
