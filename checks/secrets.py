@@ -42,7 +42,9 @@ def build_argv(binary: str, targets: Sequence[str], cores: int = 1) -> list[str]
         argv += ["--disable-filter", f]
     # is_indirect_reference drops every value on a line like `x = f("...")`, which hides
     # `create_engine("postgresql://user:pw@...")`; the layer's value-shape check replaces it.
-    argv += ["--plugin", str(_LAYER_MODULE), "--filter", f"file://{_LAYER_MODULE}::is_decoy",
+    # The filter by import path (not file://<path>): the argv, and so the output's key, stays the
+    # same wherever govbot is installed.
+    argv += ["--plugin", str(_LAYER_MODULE), "--filter", "govbot.checks.secrets_plugin.is_decoy",
              "--disable-filter", "detect_secrets.filters.heuristic.is_indirect_reference"]
     return argv + list(targets)
 
