@@ -104,6 +104,9 @@ class ActionSettings:
     read_concurrency: int = 8
     scanners: tuple[str, ...] = ALL_SCANNERS
     retry: RetrySettings = field(default_factory=RetrySettings)
+    # Pull requests from forks get no LLM review (their code would go to the provider on the
+    # repository's key, at its cost) unless this is set or a maintainer comments /govbot deep.
+    fork_llm: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ActionSettings:
@@ -147,6 +150,7 @@ class ActionSettings:
             read_concurrency=int(concurrency),
             scanners=scanners or ALL_SCANNERS,
             retry=RetrySettings(budget_s=float(budget)) if budget else RetrySettings(),
+            fork_llm=_flag(get("GOVBOT_FORK_LLM")),
         )
 
     @property
@@ -198,7 +202,7 @@ def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCAN
         settings = ScannerSettings(enabled=tuple(scanners), semgrep_configs=tuple(semgrep_configs))
         options = AnalyseOptions(policy_path=policy_path, policy_source=policy_source, notices=tuple(notices))
         return analyse(change, policy, contents, make_scanners(settings.with_policy(policy)),
-                       llm_reviewer(llm_env), options)
+                       llm_reviewer(llm_env), options, base=contents)
 
     return run
 
@@ -272,6 +276,10 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
             return exc.exit_code
         change = load_change(gh, pr)
         notices = [f"limit: {line}" for line in change.truncated]
+        if pr.from_fork and not s.fork_llm and force_tier is None and policy.llm.enabled:
+            policy = policy.model_copy(update={"llm": policy.llm.model_copy(update={"enabled": False})})
+            notices.append("LLM review skipped: this pull request comes from a fork (action input fork-llm: "
+                           "false); a maintainer can comment `/govbot deep` to run it")
         report = ctx.analyser(change, policy, GitHubContent(gh, policy.limits.max_file_bytes),
                               policy_path=s.policy_path, policy_source=source, force_tier=force_tier,
                               notices=notices, semgrep_configs=configs)

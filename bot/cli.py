@@ -39,6 +39,7 @@ from govbot.policy.loader import (
     MAX_RULE_FILE_BYTES,
     MAX_RULE_FILES,
     default_policy,
+    load_policy_checked,
     load_policy_text,
 )
 from govbot.policy.model import Policy
@@ -152,7 +153,22 @@ def semgrep_rule_files(repo: localgit.Repo, base: str, policy: Policy, dest: Pat
     return (*configs, *policy.semgrep.registry)
 
 
+def check_output_path(output: str | None) -> None:
+    """Refuse an unwritable ``-o`` before a scan of minutes, not after it (exit 2)."""
+    if not output:
+        return
+    target = Path(output)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise ConfigError(f"--output {output}: is a directory; name a file")
+    if not parent.is_dir():
+        raise ConfigError(f"--output {output}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ConfigError(f"--output {output}: not writable")
+
+
 def run_scan(args: argparse.Namespace, edges: Edges, repo_path: Path, base: str, head: str) -> int:
+    check_output_path(args.output)
     err = Console(stderr=True)
     repo = localgit.open_repo(repo_path)
     change = localgit.load_change(repo, base, head)
@@ -168,7 +184,8 @@ def run_scan(args: argparse.Namespace, edges: Edges, repo_path: Path, base: str,
         with _progress(err, show) as on_progress:
             options = AnalyseOptions(diff_scope=DiffScope(args.diff_scope) if args.diff_scope else None,
                                      policy_source=source, progress=on_progress)
-            report = analyse(change, policy, localgit.GitBlobSource(repo), scanners, reviewer, options)
+            blobs = localgit.GitBlobSource(repo)
+            report = analyse(change, policy, blobs, scanners, reviewer, options, base=blobs)
     code = exit_code(report.decision, args.fail_on or policy.settings.fail_on)
     emit(report, args.format, args.output, code)
     return code
@@ -242,11 +259,14 @@ def cmd_policy_validate(args: argparse.Namespace, edges: Edges) -> int:
         data = path.read_bytes()
     except OSError as exc:
         raise PolicyError(args.file, [f"{args.file}: cannot read ({exc.strerror})"]) from exc
-    policy = load_policy_text(data, args.file)
+    policy, warnings = load_policy_checked(data, args.file)
     from govbot.policy.engine import effective_rules
 
     rules = effective_rules(policy)
-    print(f"{args.file}: valid ({len(policy.rules)} rule(s) of its own, {len(rules)} in effect)")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{args.file}: valid ({len(policy.rules)} rule(s) of its own, {len(rules)} in effect"
+          f"{f', {len(warnings)} warning(s)' if warnings else ''})")
     return 0
 
 
@@ -321,7 +341,12 @@ def route_command(args: argparse.Namespace, edges: Edges) -> int:
     config = _config(args.policy)
     env = LLMEnvironment.from_env(edges.env)
     models = resolve_models(config, env, default_catalogue())
-    change = changeset_from_diff(_read(args.diff))
+    text = _read(args.diff)
+    change = changeset_from_diff(text)
+    if not change.files and text.strip():
+        source = "standard input" if args.diff == "-" else args.diff
+        raise ConfigError(f"{source} is not a unified diff: no 'diff --git' or '--- a/…' / '+++ b/…' file "
+                          "header found (make one with: git diff main...HEAD > change.diff)")
     authorship = Authorship(ai_generated=AIVerdict.YES) if args.ai_authored else Authorship()
     route = plan(change, (), authorship, config, models, force_tier=Tier.PRO if args.deep else None)
     data = route_json(route)

@@ -154,21 +154,49 @@ def added_suppressions(files: Sequence[ChangedFile], source: SourceLines) -> lis
     return findings
 
 
+NEAR_LINES = 2  # a source and its sink, reported by two tools on neighbouring lines
+
+
 def dedupe(findings: Sequence[Finding]) -> list[Finding]:
-    """Merge findings of different tools on the same line that share a CWE (or are identical)."""
+    """Merge findings of different tools that share a CWE on the same line, or on lines at most
+    ``NEAR_LINES`` apart with the same diff scope (bandit's B608 flags the f-string that builds a
+    query, semgrep's taint rule the execute() one line below: one SQL injection, reported once);
+    identical findings of one tool are kept once."""
     kept: list[Finding] = []
     index: dict[tuple[str, int | None, str], int] = {}
+    by_cwe: dict[tuple[str, str], list[int]] = {}
     for f in sorted(findings, key=lambda x: (_TOOL_PRIORITY.get(x.tool, 9), -x.severity.rank, _order(x))):
         keys = [(f.path, f.line, c) for c in f.cwe] or [(f.path, f.line, f.rule_id)]
         hit = next((index[k] for k in keys if k in index and f.line is not None), None)
+        if hit is None and f.line is not None:
+            hit = next((i for c in f.cwe for i in by_cwe.get((f.path, c), ())
+                        if _near(kept[i], f) and kept[i].tool != f.tool and kept[i].in_diff == f.in_diff), None)
         if hit is None or kept[hit].tool == f.tool:
             if hit is not None and kept[hit].rule_id == f.rule_id and kept[hit].fingerprint == f.fingerprint:
                 continue  # the same tool reported the same thing twice
             index.update({k: len(kept) for k in keys if k not in index})
+            for c in f.cwe:
+                by_cwe.setdefault((f.path, c), []).append(len(kept))
             kept.append(f)
             continue
+        # The first tool's finding keeps its documented severity (docs/rules.md): a co-reporting
+        # tool is listed, never escalates it (bandit's B324 "high" next to a medium weak-hash rule).
         winner = kept[hit]
-        severity = winner.severity if winner.severity.rank >= f.severity.rank else f.severity
         also = tuple(sorted({*winner.also_reported_by, f"{f.tool}:{f.rule_id.split(':', 1)[-1]}"}))
-        kept[hit] = winner.model_copy(update={"also_reported_by": also, "severity": severity})
+        kept[hit] = winner.model_copy(update={"also_reported_by": also})
     return sorted(kept, key=_order)
+
+
+def _near(a: Finding, b: Finding) -> bool:
+    if a.line is None or b.line is None:
+        return False
+    a_end = a.end_line if a.end_line and a.end_line >= a.line else a.line
+    b_end = b.end_line if b.end_line and b.end_line >= b.line else b.line
+    return b.line <= a_end + NEAR_LINES and a.line <= b_end + NEAR_LINES
+
+
+def severity_counts(findings: Sequence[Finding]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for f in findings:
+        counts[f.severity] += 1
+    return counts

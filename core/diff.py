@@ -182,6 +182,7 @@ def _changed_file(entry: RawEntry, pf: PatchedFile, section: str) -> ChangedFile
         additions=pf.added,
         deletions=pf.removed,
         head_blob=None if entry.new_sha == _NULL_SHA else entry.new_sha,
+        base_blob=None if entry.old_sha == _NULL_SHA else entry.old_sha,
         patch=section,
     )
 

@@ -90,6 +90,7 @@ class ChangedFile(Frozen):
     additions: int = 0
     deletions: int = 0
     head_blob: str | None = None
+    base_blob: str | None = None  # the file's blob at the base (None: added, or not known)
     size: int | None = None
     patch: str | None = Field(default=None, repr=False)  # unified diff text (untrusted)
     # The changed lines are not known (GitHub sent no patch, or it could not be parsed): every
@@ -192,6 +193,9 @@ class Finding(Frozen):
     secret_hash: str | None = None  # short, salted-free hash of a secret; never the secret
     help_url: str | None = None
     verification: Verification | None = None
+    # Relative to the base: "new" in this change, or "pre_existing" (already in the base version
+    # of the file, only moved, re-wrapped or re-quoted). None: not compared (LLM, govbot's own).
+    baseline: Literal["new", "pre_existing"] | None = None
 
 
 class ToolStatus(StrEnum):

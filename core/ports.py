@@ -41,4 +41,8 @@ class Scanners(Protocol):
     def run(self, root: Path, paths: Sequence[str], progress: Progress | None = None) -> list[ToolResult]:
         """Run every enabled scanner over ``paths`` (relative, already written under ``root``)
         and say exactly what each did and did not do."""
+class BaseSource(Protocol):
+    def read_base(self, files: Sequence[ChangedFile], base: str) -> dict[str, bytes]:
+        """Base-side bytes of the given files (a renamed file: its old path at ``base``), keyed
+        by the file's HEAD path. Skip the unreadable; never execute anything."""
         ...

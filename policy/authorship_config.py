@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from govbot.core.models import Frozen
 
@@ -86,7 +86,7 @@ class AgentSpec(Frozen):
         default_factory=list, description="address ends with, e.g. '+claude[bot]@users.noreply.github.com'"
     )
     logins: list[Login] = Field(default_factory=list, description="GitHub logins; trusted only with account type Bot")
-    account_ids: list[Annotated[int, Field(gt=0)]] = Field(
+    account_ids: list[Annotated[StrictInt, Field(gt=0)]] = Field(
         default_factory=list, description="GitHub numeric account ids (stable across renames)"
     )
     branch_prefixes: list[Prefix] = Field(default_factory=list, description="e.g. 'copilot/'")
@@ -141,7 +141,7 @@ class DeclarationConfig(Frozen):
 
 
 class AuthorshipConfig(Frozen):
-    content_heuristics: bool = Field(
+    content_heuristics: StrictBool = Field(
         default=False,
         description="also emit advisory content_heuristic signals (never decide ai_generated alone)",
     )

@@ -161,6 +161,11 @@ def _apply(rule: Rule, facts: Facts) -> Reason | None:
 def finding_matches(m: Match, f: Finding) -> bool:
     if f.suppression is not None and not f.suppression.added_by_change and not m.include_suppressed:
         return False
+    # A pre-existing finding (already in the base version of the file) is seen only by a rule
+    # that asks for it: an old issue on a moved or re-quoted line never gates a change by default.
+    state = f.baseline or "new"
+    if (m.baseline is None and state == "pre_existing") or (m.baseline is not None and state not in m.baseline):
+        return False
     checks = (
         m.tool is None or f.tool in m.tool,
         m.rule_id is None or _rule_id_matches(f.rule_id, m.rule_id),
@@ -170,6 +175,7 @@ def finding_matches(m: Match, f: Finding) -> bool:
         m.paths is None or glob_match(f.path, m.paths),
         m.exclude_paths is None or not glob_match(f.path, m.exclude_paths),
         m.in_diff is None or f.in_diff == m.in_diff,
+        m.confidence is None or (f.confidence or "high") in m.confidence,  # unknown is never "weak"
     )
     return all(checks)
 

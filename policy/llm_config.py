@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
 
 from govbot.core.globs import validate_glob
 from govbot.core.models import Frozen
@@ -39,7 +39,7 @@ class Endpoint(Frozen):
         default=None, description="environment variable holding the key (OPENAI_API_KEY, "
         "ANTHROPIC_API_KEY or GOVBOT_*)"
     )
-    on_prem: bool = Field(default=False, description="runs on the organisation's own servers")
+    on_prem: StrictBool = Field(default=False, description="runs on the organisation's own servers")
     json_mode: Literal["schema", "object", "none"] | None = Field(
         default=None,
         description="how an openai / openai_compatible endpoint is asked for JSON: json_schema "
@@ -67,9 +67,9 @@ class Endpoint(Frozen):
 class Price(Frozen):
     """USD per million tokens."""
 
-    input: float = Field(ge=0)
-    cached_input: float | None = Field(default=None, ge=0, description="default: the input price")
-    output: float = Field(ge=0)
+    input: StrictFloat = Field(ge=0)
+    cached_input: StrictFloat | None = Field(default=None, ge=0, description="default: the input price")
+    output: StrictFloat = Field(ge=0)
 
 
 class Tiers(Frozen):
@@ -91,9 +91,9 @@ class ForceTier(Frozen):
 class Difficulty(Frozen):
     """A change no bigger than all three limits is 'small' and goes to mini; else standard."""
 
-    mini_max_lines: int = Field(default=80, ge=0, description="added + deleted lines")
-    mini_max_files: int = Field(default=4, ge=0)
-    mini_max_dirs: int = Field(default=2, ge=0, description="distinct parent directories")
+    mini_max_lines: StrictInt = Field(default=80, ge=0, description="added + deleted lines")
+    mini_max_files: StrictInt = Field(default=4, ge=0)
+    mini_max_dirs: StrictInt = Field(default=2, ge=0, description="distinct parent directories")
 
 
 class VerifierConfig(Frozen):
@@ -101,21 +101,22 @@ class VerifierConfig(Frozen):
     LLM finding below ``threshold``; a scanner finding only gets its score shown, and nothing it
     says changes a decision by itself."""
 
-    enabled: bool = Field(default=False, description="send security findings to a verifier model")
+    enabled: StrictBool = Field(default=False, description="send security findings to a verifier model")
     tier: TierName = Field(default="standard", description="the model tier that verifies")
-    threshold: float = Field(default=0.7, ge=0, le=1, description="an LLM finding scored below it gets `below`")
+    threshold: StrictFloat = Field(default=0.7, ge=0, le=1, description="an LLM finding scored below it gets `below`")
     below: Literal["hide", "mark_low", "keep"] = Field(
         default="mark_low",
         description="an LLM finding below the threshold: hidden from the comment and the policy (kept in "
         "the JSON report under llm.hidden_findings), marked low confidence, or kept as it is",
     )
-    max_findings: int = Field(default=40, ge=1, le=100, description="findings per verifier call (the rest unscored)")
-    context_lines: int = Field(default=6, ge=0, le=40, description="diff lines shown either side of a finding")
+    max_findings: StrictInt = Field(default=40, ge=1, le=100,
+                                   description="findings per verifier call (the rest unscored)")
+    context_lines: StrictInt = Field(default=6, ge=0, le=40, description="diff lines shown either side of a finding")
 
 
 class LLMConfig(Frozen):
-    enabled: bool = True
-    budget_usd: float = Field(default=0.50, ge=0, description="per pull request; govbot stops before it")
+    enabled: StrictBool = True
+    budget_usd: StrictFloat = Field(default=0.50, ge=0, description="per pull request; govbot stops before it")
     tiers: Tiers = Tiers()
     endpoints: dict[Annotated[str, Field(pattern=_ENDPOINT_NAME)], Endpoint] = Field(
         default_factory=dict,
@@ -137,18 +138,18 @@ class LLMConfig(Frozen):
         default=("mini",), description="tiers whose reviews escalate to pro on a security concern, "
         "invalid output or low confidence"
     )
-    min_confidence: float = Field(default=0.6, ge=0, le=1)
-    timeout_s: float = Field(default=90, gt=0, le=900)
-    max_retries: int = Field(default=2, ge=0, le=6, description="per model, for 429/5xx/overload")
-    max_retry_after_s: float = Field(
+    min_confidence: StrictFloat = Field(default=0.6, ge=0, le=1)
+    timeout_s: StrictFloat = Field(default=90, gt=0, le=900)
+    max_retries: StrictInt = Field(default=2, ge=0, le=6, description="per model, for 429/5xx/overload")
+    max_retry_after_s: StrictFloat = Field(
         default=30, ge=0, le=300, description="a longer Retry-After moves on to the next model"
     )
-    retry_backoff_s: float = Field(
+    retry_backoff_s: StrictFloat = Field(
         default=1.0, ge=0, le=60, description="first wait when no Retry-After is given; doubles per retry"
     )
-    chunk_tokens: int = Field(default=12_000, ge=500, le=500_000, description="diff tokens per request")
-    max_output_tokens: int = Field(default=4_000, ge=256, le=64_000)
-    max_concurrency: int = Field(default=4, ge=1, le=16)
+    chunk_tokens: StrictInt = Field(default=12_000, ge=500, le=500_000, description="diff tokens per request")
+    max_output_tokens: StrictInt = Field(default=4_000, ge=256, le=64_000)
+    max_concurrency: StrictInt = Field(default=4, ge=1, le=16)
     verifier: VerifierConfig = VerifierConfig()
 
     _check = field_validator("confidential")(lambda cls, v: [validate_glob(p) for p in v])

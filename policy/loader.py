@@ -46,7 +46,32 @@ def load_policy_text(data: bytes | str, source: str) -> Policy:
     try:
         return Policy.model_validate(_plain(doc))
     except ValidationError as exc:
-        raise PolicyError(source, [_describe(err, doc, source) for err in exc.errors()]) from exc
+        raise PolicyError(source, [m for err in exc.errors() for m in _describe(err, doc, source)]) from exc
+
+
+def load_policy_checked(data: bytes | str, source: str) -> tuple[Policy, list[str]]:
+    """Load a policy and also return warnings about rules that are valid but probably do not mean
+    what they say (``govbot policy validate`` prints them), each at its own line."""
+    policy = load_policy_text(data, source)
+    doc = _parse_yaml(data.decode("utf-8") if isinstance(data, bytes) else data, source)
+    return policy, [f"{source}:{_line_of(doc, loc)}: {_dotted(loc)}: {msg}" for loc, msg in policy_warnings(policy)]
+
+
+_GATING = ("block", "require_review")
+
+
+def policy_warnings(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules that fire on more than their author probably meant. Pure."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for i, rule in enumerate(policy.rules):
+        m = rule.match
+        if rule.action.value in _GATING and m.finding_level and m.in_diff is None and m.tool != ["llm"]:
+            out.append((("rules", i, "match"), (
+                f"rule {rule.id!r} ({rule.action.value}) has no 'in_diff': it also fires on findings "
+                "outside the changed lines, so any change that touches a file with an old issue is "
+                f"{'blocked' if rule.action.value == 'block' else 'held for review'}; add 'in_diff: true' "
+                "unless that is what you want (or 'in_diff: false' to say so)")))
+    return out
 
 
 def _parse_yaml(text: str, source: str) -> Any:
@@ -76,8 +101,12 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _describe(err: Any, doc: CommentedMap, source: str) -> str:
+def _describe(err: Any, doc: CommentedMap, source: str) -> list[str]:
     loc = tuple(err["loc"])
+    if err["type"] == "govbot_located":
+        # The model's own cross-field checks: one line per problem, at the problem's own key.
+        return [f"{source}:{_line_of(doc, loc + sub)}: {_dotted(loc + sub)}: {msg}"
+                for sub, msg in err["ctx"]["problems"]]
     line = _line_of(doc, loc)
     where = _dotted(loc)
     msg = err["msg"]
@@ -88,7 +117,11 @@ def _describe(err: Any, doc: CommentedMap, source: str) -> str:
     elif err["type"] in ("enum", "literal_error"):
         expected = err.get("ctx", {}).get("expected", "")
         msg = f"{err['input']!r} is not allowed; expected {expected}"
-    return f"{source}:{line}: {where}: {msg}"
+    elif err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    elif err["type"] == "too_short" and isinstance(err.get("input"), list):
+        msg = "an empty list never matches anything; name at least one value or remove the key"
+    return [f"{source}:{line}: {where}: {msg}"]
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

@@ -219,7 +219,9 @@ def _finish(
     chunks = make_chunks(files, config.chunk_tokens)
     extra = estimate_tokens(pr_text) if pr_text else 0
     tokens = sum(c.tokens + PROMPT_OVERHEAD_TOKENS + extra for c in chunks)
-    nominal = models.nominal(tier)
+    # The model the review will use names the price (only an OpenAI key: an OpenAI model, priced
+    # as such); with no key at all, the tier's first configured model, for an estimate.
+    nominal = cloud[0] if cloud else models.nominal(tier)
     cost = (
         max_cost_usd(nominal.price, tokens, EXPECTED_OUTPUT_TOKENS * len(chunks)) if nominal and chunks else 0.0
     )

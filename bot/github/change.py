@@ -333,6 +333,19 @@ class GitHubContent:
         # A failed read is left out: the pipeline reports it as "content could not be read".
         return {f.path: data for f in wanted if isinstance(data := blobs.get(f.head_blob or ""), bytes)}
 
+    def read_base(self, files: Sequence[ChangedFile], base: str) -> dict[str, bytes]:
+        """The base version of each file (its old path for a rename), one API read per file:
+        called only for the few files that have findings."""
+        out: dict[str, bytes] = {}
+        for f in files:
+            try:
+                data = self._gh.read_file(f.old_path or f.path, base)
+            except GitHubError:
+                continue  # not compared: its findings count as new
+            if data is not None and len(data) <= self._max_bytes:
+                out[f.path] = data
+        return out
+
 
 def semgrep_rule_files(gh: GitHubPort, base_sha: str, policy: Policy, dest: Path) -> tuple[str, ...]:
     """The policy's extra semgrep rule files, read from the BASE commit into ``dest``, plus its

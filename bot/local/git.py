@@ -54,9 +54,15 @@ def open_repo(path: Path) -> Repo:
         raise GitError(f"{path}: not a directory")
     repo = Repo(path)
     result = repo.git("rev-parse", "--show-toplevel", check=False)
-    if result.returncode != 0:
-        raise GitError(f"{path}: not a git repository")
-    return Repo(Path(result.stdout.decode().strip()))
+    if result.returncode == 0:
+        return Repo(Path(result.stdout.decode().strip()))
+    # A bare repository (a CI mirror, a server-side clone) has objects and refs but no work tree:
+    # enough, since govbot reads blobs by id and never the working tree.
+    bare = repo.git("rev-parse", "--is-bare-repository", check=False)
+    if bare.returncode == 0 and bare.stdout.decode().strip() == "true":
+        git_dir = repo.git("rev-parse", "--absolute-git-dir").stdout.decode().strip()
+        return Repo(Path(git_dir))
+    raise GitError(f"{path}: not a git repository")
 
 
 def resolve(repo: Repo, ref: str) -> str:
@@ -201,3 +207,8 @@ class GitBlobSource:
     def read(self, files: Sequence[ChangedFile]) -> dict[str, bytes]:
         blobs = read_blobs(self.repo, [f.head_blob for f in files if f.head_blob])
         return {f.path: blobs[f.head_blob] for f in files if f.head_blob in blobs}
+
+    def read_base(self, files: Sequence[ChangedFile], base: str) -> dict[str, bytes]:
+        """By blob id, as ``git diff --raw`` named it: the base commit is implied."""
+        blobs = read_blobs(self.repo, [f.base_blob for f in files if f.base_blob])
+        return {f.path: blobs[f.base_blob] for f in files if f.base_blob in blobs}

@@ -36,7 +36,7 @@ from govbot.core.models import (
 )
 
 STEP_SUMMARY_MAX_BYTES = 1_000_000  # GitHub refuses step summaries above 1 MiB
-MESSAGE_LIMIT = 300
+MESSAGE_LIMIT = 1000  # the bundled rules put the fix last; their longest message is ~450
 PATH_LIMIT = 150
 RULE_LIMIT = 120
 MAX_REASONS = 50

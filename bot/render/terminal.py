@@ -27,6 +27,8 @@ from govbot.core.models import AIVerdict, LLMStatus, Outcome, Report, Severity, 
 
 MAX_ROWS = 200
 MAX_SKIPPED = 50
+MAX_STACKED = 50  # findings listed one by one when stacked; the rest are counted
+WIDE = 110  # below this many columns the findings table is unreadable: stack instead
 
 _OUTCOME = {
     Outcome.PASS: ("PASS", "green"),
@@ -56,14 +58,23 @@ def _t(text: str, limit: int | None = None) -> str:
     return escape(clean(text, limit=limit))
 
 
-def print_terminal(report: Report, console: Console, exit_code: int) -> None:
-    """The report for a person at a terminal; ``exit_code`` is what the process will return."""
+def print_terminal(report: Report, console: Console, exit_code: int, stacked: bool | None = None) -> None:
+    """The report for a person at a terminal; ``exit_code`` is what the process will return.
+
+    ``stacked`` (default: when the console is not a terminal or narrower than ``WIDE``) lists
+    each finding as a short block instead of a table, and counts what it does not list: CI logs
+    are piped, and a reformat commit must not print thousands of lines."""
+    if stacked is None:
+        stacked = not console.is_terminal or console.width < WIDE
     console.print(_decision_panel(report))
     console.print(_authorship(report))
-    console.print(_findings(report))
+    if stacked:  # one finding per block; long lines are left to the log viewer, not hard-wrapped
+        console.print(_findings_stacked(report), soft_wrap=True)
+    else:
+        console.print(_findings(report))
     console.print(_llm(report))
     if report.tools:
-        console.print(_tools(report))
+        console.print(_tools_line(report) if stacked else _tools(report))
     skipped = _skipped(report)
     if skipped is not None:
         console.print(skipped)
@@ -136,6 +147,38 @@ def _findings(report: Report) -> RenderableType:
     if len(findings) > len(shown):
         table.caption = f"… {len(findings) - len(shown)} more findings in the report (--format json)"
     return table
+
+
+def _findings_stacked(report: Report) -> Text:
+    findings = [f for f in report.findings if f.suppression is None]
+    if not findings:
+        return Text("No findings.", style="green")
+    listed = [f for f in findings if f.in_diff and f.baseline != "pre_existing"]
+    old = sum(1 for f in findings if f.in_diff and f.baseline == "pre_existing")
+    outside = sum(1 for f in findings if not f.in_diff)
+    shown = sorted_for_display(sorted(listed, key=lambda f: (-f.severity.rank, *display_order_key(f)))[:MAX_STACKED])
+    text = Text(f"Findings in the changed lines ({len(listed):,}):", style="bold")
+    for f in shown:
+        text.append("\n")
+        text.append(f"{f.severity.value.upper():8}", style=_SEVERITY_STYLE[f.severity])
+        text.append(f" {clean(location(f), limit=200) if f.path else 'PR'}  {clean(f.rule_id, limit=120)}")
+        if f.also_reported_by:
+            text.append(f" (also {', '.join(clean(a, limit=40) for a in f.also_reported_by)})", style="dim")
+        text.append(f"\n         {clean(headline(f.message), limit=300)}")
+    more = [f"{len(listed) - len(shown):,} more in the changed lines"] if len(listed) > len(shown) else []
+    if old:
+        more.append(f"{old:,} already on the base branch (moved or reformatted, not new)")
+    if outside:
+        more.append(f"{outside:,} outside the changed lines")
+    if more:
+        text.append("\n  not listed: " + "; ".join(more) + " — see --format json", style="dim")
+    return text
+
+
+def _tools_line(report: Report) -> Text:
+    parts = [f"{clean(t.name)} {clean(t.version or '-')} {t.status.value} {t.files:,} files {t.duration_s:.1f}s"
+             for t in sorted(report.tools, key=lambda t: t.name)]
+    return Text("Tools: " + " · ".join(parts), style="dim")
 
 
 def _llm(report: Report) -> Text:

@@ -452,3 +452,35 @@ def test_an_unexpected_crash_exits_2_never_1_or_0(fake: FakeGitHub, tmp_path: Pa
     assert r.code == 2
     assert "govbot: internal error: RuntimeError: scanner exploded ::error::injected" in r.stdout
     assert fake.writes() == []
+
+
+def test_fork_pull_request_gets_no_llm_review_unless_allowed_or_deep(fake: FakeGitHub, tmp_path: Path) -> None:
+    open_pr(fake, py_file("shop/totals.py", CLEAN_PY), number=8, author=User("outsider", 202), fork=True)
+    seen: list[tuple[bool, tuple[str, ...]]] = []
+    real = pipeline_analyser({}, ("secrets",))
+
+    def recording(change: Any, policy: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append((policy.llm.enabled, tuple(kwargs["notices"])))
+        return real(change, policy, *args, **kwargs)
+
+    run_action(fake, tmp_path, "pull_request_target_fork.json", event_name="pull_request_target", analyser=recording)
+    enabled, notices = seen[-1]
+    assert not enabled and any("comes from a fork" in n and "/govbot deep" in n for n in notices)
+
+    run_action(fake, tmp_path, "pull_request_target_fork.json", event_name="pull_request_target",
+               env={"GOVBOT_FORK_LLM": "true"}, analyser=recording)
+    assert seen[-1] == (True, ())
+
+
+@pytest.mark.slow
+def test_old_secret_requoted_by_a_pr_is_pre_existing_through_the_api(fake: FakeGitHub, tmp_path: Path) -> None:
+    key = "AKIA" "GOVBOTTEST2345Q7"  # made up (AWS's documented example key is ignored as a decoy)
+    fake.contents[(BASE, "shop/conf.py")] = f"KEY = '{key}'\n".encode()
+    head = f'KEY = "{key}"\n'.encode()
+    patch = f"@@ -1 +1 @@\n-KEY = '{key}'\n+KEY = \"{key}\""
+    open_pr(fake, FakeFile("shop/conf.py", head, status="modified", patch=patch, additions=1, deletions=1))
+    r = run_action(fake, tmp_path, "pull_request_opened.json", analyser=pipeline_analyser({}, ("secrets",)))
+    assert r.code == 0 and r.outputs["decision"] == "pass"
+    [comment] = fake.comments_on(7)
+    assert "already on the base branch" in comment["body"] and key not in comment["body"]
+    assert [c.query["ref"] for c in fake.calls("GET", r"/repos/octo/shop/contents/shop/conf.py")] == [[BASE]]

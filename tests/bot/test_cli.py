@@ -154,3 +154,45 @@ def test_real_demo_with_fail_on_never_prints_and_returns_0(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert "exit code 0" in result.stdout and "BLOCK" in result.stdout
     assert AWS_KEY not in result.stdout + result.stderr
+def test_output_path_is_checked_before_the_scan(repo: GitRepo, tmp_path: Path) -> None:
+    repo.write("a.py", "a = 1\n")
+    repo.commit("base")
+    missing = tmp_path / "no-such-dir" / "report.json"
+    result = govbot("scan", str(repo.path), "--base", "main", "--format", "json", "-o", str(missing),
+                    env={"GOVBOT_SEMGREP_BIN": "/nonexistent/semgrep"})
+    assert result.returncode == 2
+    assert f"directory {missing.parent} does not exist" in result.stderr and "Traceback" not in result.stderr
+    result = govbot("scan", str(repo.path), "--base", "main", "-o", str(tmp_path))
+    assert result.returncode == 2 and "is a directory" in result.stderr
+
+
+def test_bare_repository_is_accepted(repo: GitRepo, tmp_path: Path) -> None:
+    repo.write("a.py", "a = 1\n")
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("a.py", "a = 2\n")
+    repo.commit("tweak")
+    bare = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(repo.path), str(bare)], check=True)
+    result = govbot("scan", str(bare), "--base", "main", "--head", "feature", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["change"]["files_changed"] == 1
+
+
+def test_route_on_input_that_is_not_a_diff_says_so(tmp_path: Path) -> None:
+    garbage = tmp_path / "notes.txt"
+    garbage.write_text("hello, this is not a diff\n")
+    result = govbot("route", "--diff", str(garbage))
+    assert result.returncode == 2
+    assert "is not a unified diff" in result.stderr and "no changed files" not in result.stdout
+
+
+def test_demo_piped_is_short_stacked_and_reports_its_sql_injection_once(tmp_path: Path) -> None:
+    result = govbot("demo", str(tmp_path / "shop"), "--no-progress")
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 60, result.stdout
+    assert not any("┃" in line or "│ Severity" in line for line in lines)  # no table when piped
+    assert result.stdout.count("shop/orders.py:11  semgrep:python.sql-injection.formatted-query") == 1
+    assert "(also bandit:B608)" in result.stdout
+    assert "shop/orders.py:10  bandit:B608" not in result.stdout

@@ -102,12 +102,12 @@ def test_hostile_file_names_and_contents(base: GitRepo) -> None:
     base.write("new\nline.py", "y = 2\n")
     base.write("latin1.py", "s = '\xe9t\xe9'\n".encode("latin-1"))
     base.write("nul.txt", b"abc\x00def")
-    base.write("big.min.js", "var a=1;" * 700_000)  # 5.6 MB on one line
+    base.write("big.js", "var a=1;" * 700_000)  # 5.6 MB on one line (a .min.js would be skipped deliberately)
     os.symlink("/etc/passwd", base.path / "passwd_link")
     base.commit("hostile")
     report = scan(base)
     skipped = {s.path: s for s in report.change.files_skipped}
-    assert skipped["big.min.js"].incomplete and "larger than" in skipped["big.min.js"].reason
+    assert skipped["big.js"].incomplete and "larger than" in skipped["big.js"].reason
     assert "binary" in skipped["nul.txt"].reason and not skipped["nul.txt"].incomplete
     assert "symlink" in skipped["passwd_link"].reason
     assert any(f.rule_id == "govbot:symlink-outside-repo" for f in report.findings)
@@ -308,3 +308,20 @@ def test_real_scanners_agree_with_the_recorded_output(base: GitRepo) -> None:
     assert [(f.rule_id, f.path, f.line, f.fingerprint) for f in real.findings] == \
         [(f.rule_id, f.path, f.line, f.fingerprint) for f in replayed.findings]
     assert real.decision == replayed.decision
+def test_large_lock_and_generated_files_are_skipped_deliberately_others_are_incomplete(base: GitRepo) -> None:
+    big = "{" + ",".join(f'"pkg{i}": {{"integrity": "sha512-{i:064d}"}}' for i in range(300)) + "}\n"
+    base.write("web/package-lock.json", big)
+    base.write("web/static/app.min.js", "var a=1;" * 4000)
+    base.commit("deps")
+    policy = load_policy_text("limits:\n  max_file_bytes: 20000\n", "p")
+    report = scan(base, policy)
+    skipped = {s.path: s for s in report.change.files_skipped}
+    assert "lock file larger than 20000 bytes" in skipped["web/package-lock.json"].reason
+    assert "generated file larger than" in skipped["web/static/app.min.js"].reason
+    assert not any(s.incomplete for s in skipped.values()) and report.decision.complete
+
+    base.write("app/huge.py", "x = 1\n" * 5000)
+    base.commit("huge")
+    report = scan(base, policy)
+    assert not report.decision.complete
+    assert next(s for s in report.change.files_skipped if s.path == "app/huge.py").incomplete

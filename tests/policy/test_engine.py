@@ -150,3 +150,41 @@ def test_severity_band() -> None:
     assert decide([finding(severity=Severity.MEDIUM)], policy).outcome is Outcome.WARN
     assert decide([finding(severity=Severity.HIGH)], policy).outcome is Outcome.PASS
     assert decide([finding(severity=Severity.LOW)], policy).outcome is Outcome.PASS
+
+
+def secret(**kw: object) -> Finding:
+    return finding(tool="secrets", rule_id="secrets:x", severity=Severity.CRITICAL, **kw)
+
+
+def test_default_policy_blocks_only_provider_format_secrets() -> None:
+    assert decide([secret(confidence="high")]).outcome is Outcome.BLOCK
+    assert decide([secret(confidence="medium")]).outcome is Outcome.REVIEW_REQUIRED
+    assert decide([secret(confidence="low")]).outcome is Outcome.WARN
+
+
+def test_keyword_secret_in_a_recorded_cassette_only_warns() -> None:
+    found = secret(confidence="medium", path="tests/cassettes/test_login.yaml")
+    d = decide([found], paths=("tests/cassettes/test_login.yaml",))
+    assert d.outcome is Outcome.WARN
+    assert [r.rule for r in d.reasons] == ["warn-secrets-in-recorded-fixtures"]
+
+
+def test_pre_existing_findings_are_reported_apart_and_never_block_by_default() -> None:
+    old = [secret(confidence="high", baseline="pre_existing"), finding(baseline="pre_existing", fingerprint="fp2")]
+    d = decide(old)
+    assert d.outcome is Outcome.PASS
+    assert [r.rule for r in d.reasons] == ["report-pre-existing"]
+
+
+def test_a_rule_can_ask_for_pre_existing_findings() -> None:
+    policy = load_policy_text("rules:\n  - id: old-secrets\n    match: {tool: [secrets], baseline: [pre_existing]}\n"
+                              "    action: block\n", "p.yml")
+    assert decide([secret(confidence="low", baseline="pre_existing")], policy).outcome is Outcome.BLOCK
+    assert decide([secret(confidence="low", baseline="new")], policy).outcome is Outcome.WARN
+
+
+def test_confidence_condition_and_unknown_confidence_is_not_weak() -> None:
+    policy = load_policy_text("use_default_rules: false\nrules:\n  - id: weak\n    match: {confidence: [low]}\n"
+                              "    action: warn\n", "p.yml")
+    assert decide([finding(confidence="low")], policy).outcome is Outcome.WARN
+    assert decide([finding()], policy).outcome is Outcome.PASS

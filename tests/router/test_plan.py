@@ -149,3 +149,14 @@ def test_config_is_strict() -> None:
     priced = LLMConfig.model_validate({"tiers": {"pro": ["openai/unknown-model"]},
                                        "catalogue": {"unknown-model": {"input": 1, "output": 2}}})
     assert resolve_models(priced, ENV, default_catalogue()).candidates(Tier.PRO)[0].price.output == 2
+
+
+@pytest.mark.parametrize(("env", "model"), [(LLMEnvironment(openai_api_key="k"), "openai/gpt-5"),
+                                            (LLMEnvironment(anthropic_api_key="k"), "anthropic/claude-opus-4-6")])
+def test_one_model_per_tier_is_named_and_priced_when_one_key_is_set(env: LLMEnvironment, model: str) -> None:
+    from govbot.router.report import route_text
+
+    r = route(diff("src/a.py", "x = 1\n", "os.system(x)\n"), env=env)
+    assert r.route_plan().model == model and r.nominal is not None and r.nominal.ref == model
+    text = route_text(r)
+    assert f"model: {model}" in text and f"with {model}" in text

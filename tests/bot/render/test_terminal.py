@@ -20,11 +20,30 @@ from govbot.core.models import (
 from tests.bot.render.reports import hostile_report, make_report, many_findings
 
 
-def render(report: Report, *, width: int = 200) -> str:
+def render(report: Report, *, width: int = 200, stacked: bool | None = False) -> str:
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, force_terminal=False, record=True)
-    print_terminal(report, console, exit_code(report.decision, "review_required"))
+    print_terminal(report, console, exit_code(report.decision, "review_required"), stacked=stacked)
     return console.export_text()
+
+
+def test_piped_or_narrow_output_stacks_per_finding_and_counts_the_rest() -> None:
+    report = make_report()
+    piped = render(report, stacked=None)  # not a terminal
+    narrow = io.StringIO()
+    console = Console(file=narrow, width=80, color_system=None, force_terminal=True, record=True)
+    print_terminal(report, console, 1)
+    for text in (piped, console.export_text()):
+        assert "Findings in the changed lines" in text and "┃" not in text and "Severity" not in text
+    in_diff = [f for f in report.findings if f.in_diff and f.suppression is None]
+    assert piped.count("\n         ") >= len(in_diff)
+    wide = render(report, width=200, stacked=None)
+    assert "Findings in the changed lines" in wide  # still piped: stacked whatever the width
+
+
+def test_stacked_output_prints_hostile_text_literally() -> None:
+    text = render(hostile_report(), width=400, stacked=True)
+    assert "[bold red]markup[/bold red]" in text and "\x1b" not in text
 
 
 def test_sections_present() -> None:
