@@ -6,8 +6,10 @@ import pytest
 
 from govbot.bot.local import git as localgit
 from govbot.bot.local.git import GitBlobSource
+from govbot.checks.registry import ScannerSettings
+from govbot.checks.scan import ToolScanners
 from govbot.core.models import Outcome, Report
-from govbot.pipeline import ScanOptions, analyse
+from govbot.pipeline import analyse
 from govbot.policy.loader import default_policy
 from tests.gitrepo import GitRepo
 
@@ -18,7 +20,9 @@ AWS_KEY = "AKIA" "GOVBOTTEST2345Q7"  # made up: AWS's documented example key is 
 def scan(repo: GitRepo) -> Report:
     r = localgit.open_repo(repo.path)
     blobs = GitBlobSource(r)
-    return analyse(localgit.load_change(r, "main", "HEAD"), default_policy(), blobs, ScanOptions(), base=blobs)
+    policy = default_policy()
+    scanners = ToolScanners(ScannerSettings().with_policy(policy))  # the real tools
+    return analyse(localgit.load_change(r, "main", "HEAD"), policy, blobs, scanners, None, base=blobs)
 
 
 def test_reformat_of_old_secret_and_old_injection_does_not_block(repo: GitRepo) -> None:
