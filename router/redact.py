@@ -6,8 +6,9 @@ Three layers, applied to diff lines, PR title, body, commit messages and finding
    and a file flagged without a line is withheld whole;
 2. detect-secrets' plugins (default settings, in process) scan every line; a hit replaces the
    secret value and the full match of regex detectors (some report only a prefix such as ``ghp``);
-3. a few well-known key formats detect-secrets does not cover, and PEM private-key blocks
-   (whose body lines no line scanner flags) are redacted as well.
+3. a few well-known key formats detect-secrets does not cover, and private-key blocks (PEM,
+   OpenSSH, PGP, PuTTY ``.ppk``, four-dash SSH2), whose body lines no line scanner flags, are
+   redacted as whole blocks, before and whatever any other layer decides for their lines.
 
 A line that still makes a detector fire after all that is replaced whole.
 """
@@ -22,7 +23,7 @@ from typing import Any
 from detect_secrets.plugins.base import RegexBasedDetector
 from detect_secrets.settings import default_settings, get_plugins
 
-from govbot.core.diff import iter_patch
+from govbot.core.diff import PatchLine, iter_patch
 from govbot.core.models import Finding
 
 REDACTED = "[REDACTED]"
@@ -36,6 +37,8 @@ _EXTRA = (
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
     re.compile(r"\bAIza[0-9A-Za-z_\-]{30,}"),
     re.compile(r"\bglpat-[0-9A-Za-z_\-]{20,}"),
+    re.compile(r"\bnpm_[A-Za-z0-9]{36}"),
+    re.compile(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}"),
     re.compile(r"\bxox[abposr]-[0-9A-Za-z\-]{10,}"),
     re.compile(r"\beyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
 )
@@ -44,8 +47,15 @@ _TEXT_KEYWORD = re.compile(
     r"(?i)\b(?:password|passwd|pwd|secret|token|api[_ -]?key|access[_ -]?key|client[_ -]?secret|credentials?)"
     r"\b[\"']?\s*(?:[:=]|\bis\b)\s*(?P<v>\"[^\"\n]{4,}\"|'[^'\n]{4,}'|[^\s\"'(),;\[\]{}<>]{6,})"
 )
-_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
-_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+# A private key is a block: its BEGIN line, its body and its END line go as one. PEM/OpenSSH/PGP
+# use five dashes, ssh.com/RFC 4716 SSH2 keys four; PuTTY .ppk files run from their header line to
+# the Private-MAC (v2) or Private-Hash (v3) line.
+_KEY_BEGIN = re.compile(
+    r"-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|PuTTY-User-Key-File-\d+:"
+)
+_KEY_END = re.compile(r"-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|Private-(?:MAC|Hash):")
+# Seen with no BEGIN before it (a hunk that starts mid-key): the lines above it are key body too.
+_KEY_MIDDLE = re.compile(r"^(?:Private-Lines:|Public-Lines:)")
 
 
 @dataclass
@@ -100,50 +110,85 @@ class Redactor:
         return out
 
     def text(self, text: str, counts: Redaction, filename: str = "pull-request.txt") -> str:
-        """Redact free text (title, body, commit message) line by line, PEM blocks included."""
+        """Redact free text (title, body, commit message) line by line, key blocks as blocks."""
+        lines = text.splitlines(keepends=True)
+        bodies = [line.rstrip("\r\n") for line in lines]
+        blocked = key_block_lines(bodies)
         out: list[str] = []
-        in_key = False
-        for line in text.splitlines(keepends=True):
-            body = line.rstrip("\r\n")
+        for i, (line, body) in enumerate(zip(lines, bodies, strict=True)):
             end = line[len(body):]
-            in_key, redacted = self._pem(body, in_key, counts)
-            out.append((redacted if redacted is not None else self.line(body, filename, counts, free_text=True)) + end)
+            if i in blocked:
+                counts.lines += 1
+                out.append(REDACTED_LINE + end)
+            else:
+                out.append(self.line(body, filename, counts, free_text=True) + end)
         return "".join(out)
 
-    def _pem(self, content: str, in_key: bool, counts: Redaction) -> tuple[bool, str | None]:
-        if _PEM_BEGIN.search(content):
-            counts.lines += 1
-            return not _PEM_END.search(content), REDACTED_LINE
-        if in_key:
-            counts.lines += 1
-            return not _PEM_END.search(content), REDACTED_LINE
-        return False, None
+    def path(self, path: str, counts: Redaction) -> str:
+        """A file name as it may be shown or sent: a secret in the name is redacted like text."""
+        if not path:
+            return path
+        return self.line(path, "file-name.txt", counts, free_text=True)
 
     def patch(self, path: str, patch: str, flagged: Iterable[int | None], counts: Redaction) -> str:
         """Redact one file's unified diff. ``flagged`` are new-side line numbers from the secret
         scanner; ``None`` among them withholds the whole file."""
         flagged_set = set(flagged)
+        lines = list(iter_patch(patch))
         if None in flagged_set:
             counts.files += 1
-            header = [pl.text for pl in iter_patch(patch) if pl.kind == "header"]
+            header = [pl.text for pl in lines if pl.kind == "header"]
             return "\n".join([*(self.line(h, path, counts) for h in header), WITHHELD_FILE]) + "\n"
+        blocked = _patch_key_blocks(lines)
         out: list[str] = []
-        in_key = {"added": False, "removed": False, "context": False}
-        for pl in iter_patch(patch):
-            if pl.kind not in ("added", "removed", "context"):
-                out.append(self.line(pl.text, path, counts))
-                continue
-            tag = {"added": "+", "removed": "-", "context": " "}[pl.kind]
-            if pl.new_no is not None and pl.new_no in flagged_set:
+        for i, pl in enumerate(lines):
+            tag = _TAGS.get(pl.kind)
+            if tag is None:
+                out.append(REDACTED_LINE if i in blocked else self.line(pl.text, path, counts))
+            elif i in blocked or (pl.kind != "removed" and pl.new_no in flagged_set):
                 counts.lines += 1
                 out.append(tag + REDACTED_LINE)
-                continue
-            state, redacted = self._pem(pl.text, in_key[pl.kind], counts)
-            in_key[pl.kind] = state
-            if pl.kind == "context":  # a key block seen from both sides
-                in_key["added"] = in_key["removed"] = state
-            out.append(tag + (redacted if redacted is not None else self.line(pl.text, path, counts)))
+            else:
+                out.append(tag + self.line(pl.text, path, counts))
         return "\n".join(out) + ("\n" if out else "")
+
+
+_TAGS = {"added": "+", "removed": "-", "context": " "}
+
+
+def key_block_lines(lines: Sequence[str]) -> frozenset[int]:
+    """Indexes of the lines that belong to a private-key block (BEGIN to END, both included).
+
+    An END (or a PuTTY ``Private-Lines:``) with no BEGIN before it means the text starts inside
+    a key: every line since the last closed block belongs to it. A block never closed runs to
+    the end. Over-redacting a line is the safe failure here."""
+    inside: set[int] = set()
+    start: int | None = None
+    last_close = -1
+    for i, line in enumerate(lines):
+        if start is None:
+            if _KEY_BEGIN.search(line):
+                start = i
+            elif _KEY_END.search(line) or _KEY_MIDDLE.search(line):
+                inside.update(range(last_close + 1, i))
+                start = i
+        if start is not None:
+            inside.add(i)
+            opened = _KEY_BEGIN.search(line) if i == start else None
+            if _KEY_END.search(line[opened.end():] if opened else line):
+                start, last_close = None, i
+    return frozenset(inside)
+
+
+def _patch_key_blocks(lines: Sequence[PatchLine]) -> frozenset[int]:
+    """Key-block lines of a diff, seen from each side (old: removed + context, new: added +
+    context); a line in a block on either side is in a block. Lines outside the hunk counts
+    (headers, or what a desynchronised count leaves there) belong to both sides."""
+    blocked: set[int] = set()
+    for side in ("removed", "added"):
+        idx = [i for i, pl in enumerate(lines) if pl.kind in (side, "context", "header", "note")]
+        blocked.update(idx[j] for j in key_block_lines([lines[i].text for i in idx]))
+    return frozenset(blocked)
 
 
 def flagged_lines(findings: Sequence[Finding]) -> Mapping[str, list[int | None]]:
