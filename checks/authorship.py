@@ -96,6 +96,10 @@ def _translation() -> MappingProxyType[int, str | None]:
     invisible = [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF]
     invisible += [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]
     invisible += [*range(0xFE00, 0xFE10)]
+    # Also default-ignorable (issue 9, class 11): Mongolian free variation selectors, the tag
+    # block (U+E0000..E007F), VS17..VS256, halfwidth Hangul filler, musical formatting.
+    invisible += [*range(0x180B, 0x1810), *range(0xE0000, 0xE0080), *range(0xE0100, 0xE01F0), 0xFFA0]
+    invisible += [*range(0x1D173, 0x1D17B), *range(0x1BCA0, 0x1BCA4)]
     table.update(dict.fromkeys(invisible))
     dashes = [*range(0x2010, 0x2016), 0x2043, 0x2212, 0x02D7, 0xFE58, 0xFE63, 0xFF0D, 0x2E3A, 0x2E3B]
     table.update(dict.fromkeys(dashes, "-"))
@@ -109,8 +113,10 @@ _TRANSLATION = _translation()
 
 
 def normalise(text: str) -> str:
-    """NFKC, invisible characters removed, dashes and look-alike letters mapped to ASCII."""
-    return unicodedata.normalize("NFKC", text).translate(_TRANSLATION)
+    """NFKC, invisible characters removed, dashes and look-alike letters mapped to ASCII. Any
+    format character (Unicode category Cf) the table does not list is removed as well."""
+    out = unicodedata.normalize("NFKC", text).translate(_TRANSLATION)
+    return out if out.isascii() else "".join(c for c in out if unicodedata.category(c) != "Cf")
 
 
 def _variants(text: str) -> tuple[str, ...]:

@@ -225,6 +225,15 @@ def test_hostile_unicode_still_matches(repo: GitRepo) -> None:
         assert "\u202e" not in s.evidence and "\u200b" not in s.evidence and "\u200d" not in s.evidence
 
 
+@pytest.mark.parametrize("hide", ["\U000E0041", "\U000E0001", "\U000E0100", "\U000E01EF", "\u180B", "\u180F",
+                                  "\uFFA0", "\U0001D173"])
+def test_tags_and_variation_selectors_do_not_hide_a_trailer(repo: GitRepo, hide: str) -> None:
+    """Issue 9, class 11: the Unicode tag block, VS17+ and Mongolian FVS inside an AI trailer."""
+    base = repo.head()
+    repo.commit(f"a\n\nCo{hide}-authored-by: Cl{hide}aude <noreply@anth{hide}ropic.com>\n")
+    assert scan(repo, base).agents == ("claude",)
+
+
 def test_normalisation_only_adds_matches() -> None:
     ascii_samples = ["Co-authored-by: Claude <noreply@anthropic.com>", "plain ascii line", "x" * 50]
     for sample in ascii_samples:
