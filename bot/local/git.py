@@ -75,10 +75,21 @@ def resolve(repo: Repo, ref: str) -> str:
 
 
 def merge_base(repo: Repo, base: str, head: str) -> str:
+    """Where ``head`` forked from ``base``. Without one, diffing the two tips would blame every
+    change on the base branch on the PR (issue 9, class 13): an error with the fix, never a guess."""
     result = repo.git("merge-base", base, head, check=False)
     if result.returncode == 0 and result.stdout.strip():
         return result.stdout.decode().strip()
-    return base  # unrelated histories: compare the trees directly
+    shallow = repo.git("rev-parse", "--is-shallow-repository", check=False).stdout.decode().strip() == "true"
+    if shallow:
+        raise GitError(
+            f"no merge base between {base[:12]} and {head[:12]}: this clone is shallow. Fetch the history "
+            "(`git fetch --unshallow`, or `fetch-depth: 0` on actions/checkout) and run again"
+        )
+    raise GitError(
+        f"no merge base between {base[:12]} and {head[:12]}: the branches share no history. Compare "
+        "branches that have a common ancestor (or fetch the missing history) and run again"
+    )
 
 
 # --text: whether a file is binary is decided from its content, never from the PR's own

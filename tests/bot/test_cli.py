@@ -154,6 +154,8 @@ def test_real_demo_with_fail_on_never_prints_and_returns_0(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert "exit code 0" in result.stdout and "BLOCK" in result.stdout
     assert AWS_KEY not in result.stdout + result.stderr
+
+
 def test_output_path_is_checked_before_the_scan(repo: GitRepo, tmp_path: Path) -> None:
     repo.write("a.py", "a = 1\n")
     repo.commit("base")
@@ -196,3 +198,22 @@ def test_demo_piped_is_short_stacked_and_reports_its_sql_injection_once(tmp_path
     assert result.stdout.count("shop/orders.py:11  semgrep:python.sql-injection.formatted-query") == 1
     assert "(also bandit:B608)" in result.stdout
     assert "shop/orders.py:10  bandit:B608" not in result.stdout
+
+
+def test_a_shallow_clone_without_merge_base_exits_2_with_the_fix(repo: GitRepo, tmp_path: Path) -> None:
+    """Issue 9, class 13: the two tips were diffed silently (115 files blamed on a 1-commit PR)."""
+    repo.write("a.py", "a = 1\n")
+    repo.commit("root")
+    for i in range(3):
+        repo.write(f"base{i}.py", "x = 1\n")
+        repo.commit(f"base {i}")
+    repo.git("checkout", "--quiet", "-b", "feature", "HEAD~3")
+    repo.write("f.py", "y = 2\n")
+    repo.commit("feature")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--no-single-branch", f"file://{repo.path}", str(clone)],
+                   check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", "feature"], check=True, capture_output=True)
+    result = govbot("scan", str(clone), "--base", "origin/main")
+    assert result.returncode == 2, result.stdout
+    assert "fetch-depth: 0" in result.stderr and "--unshallow" in result.stderr
