@@ -106,7 +106,8 @@ def review_block(verdict: ReviewVerdict | None, label: str) -> str:
 
 
 def replace_review_block(text: str, block: str) -> str:
-    start, end = text.find(REVIEW_BEGIN), text.find(REVIEW_END)
+    # The block is govbot's own tail, after the rendered report: search from the end.
+    start, end = text.rfind(REVIEW_BEGIN), text.rfind(REVIEW_END)
     if start == -1 or end == -1 or end < start:
         return text
     return text[:start] + block + text[end + len(REVIEW_END):]

@@ -83,7 +83,10 @@ def headline(text: str, *, limit: int = 160) -> str:
 
 
 def _defang(text: str) -> str:
-    """Break mentions, workflow commands and autolinks with invisible characters."""
+    """Break mentions, workflow commands, autolinks and HTML comment delimiters with invisible
+    characters. ``<!--``/``-->`` in a file name or message would otherwise reproduce govbot's own
+    hidden markers (sticky comment, review block) and let the PR cut the comment (issue 9, class 16)."""
+    text = text.replace("<!--", "<!" + ZWSP + "--").replace("-->", "--" + ZWSP + ">")
     text = text.replace("@", "@" + ZWJ)
     text = text.replace("::", ":" + ZWSP + ":")
     text = text.replace("://", ZWSP + "://")
@@ -119,6 +122,7 @@ def code(text: str, *, limit: int | None = None, in_table: bool = True) -> str:
     fence = "`" * (longest + 1)
     if in_table:
         text = text.replace("|", "\\|")
+    text = text.replace("<!--", "<!" + ZWSP + "--").replace("-->", "--" + ZWSP + ">")
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
