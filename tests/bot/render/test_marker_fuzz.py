@@ -32,12 +32,11 @@ def test_no_rendered_string_can_forge_or_cut_a_marker(path: str, message: str, r
     report = make_report(findings=(f,))
     report = report.model_copy(update={"change": report.change.model_copy(update={
         "files_skipped": (SkippedFile(path=path or "x", reason=reason or "r"),)})})
-    rendered = comment_markdown(report)
     pending = review_block(ReviewVerdict(False, (), "waiting for a maintainer"), "human-review-required")
-    body = comment_body(rendered, RunState("h" * 40, "review_required", True, "human-review-required"), pending)
+    body = comment_body(lambda room: comment_markdown(report, max_chars=room), RunState("h" * 40, "review_required", True, "human-review-required"), pending)
     for marker in (STICKY_MARKER, REVIEW_BEGIN, REVIEW_END):
         assert body.count(marker) == 1, marker
     assert body.count("<!-- govbot:state ") == 1
     approved = review_block(ReviewVerdict(True, ("maint",), "approved by maint"), "human-review-required")
     after = replace_review_block(body, approved)
-    assert rendered in after and after.endswith(approved)
+    assert after == body[: body.rfind(REVIEW_BEGIN)] + approved
