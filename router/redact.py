@@ -148,8 +148,8 @@ class Redactor:
             elif i in blocked or (pl.kind != "removed" and pl.new_no in flagged_set):
                 counts.lines += 1
                 out.append(tag + REDACTED_LINE)
-            else:
-                out.append(tag + self.line(pl.text, path, counts))
+            else:  # code lines get the free-text keyword rule too: `password = "*0000000"`
+                out.append(tag + self.line(pl.text, path, counts, free_text=True))
         return "\n".join(out) + ("\n" if out else "")
 
 
