@@ -1,0 +1,212 @@
+"""Training and evaluating the risk router on labelled real commits (needs the ``train`` extra).
+
+Everything here runs offline, at build time. scikit-learn is imported inside the functions that
+need it, so the runtime (``plan()``) never imports it.
+
+Evaluation is repository-grouped: in each outer fold (GroupKFold) no repository is both in the
+training and the test part. Inside the training part, a quarter of the repositories is held out
+to calibrate the Pro threshold (``calibration.conformal_threshold``); the learner is fitted on the
+rest. Tiers then follow ``plan()``'s order: floors and ``score >= threshold`` -> pro; else lint-level
+-> mini; else the difficulty limits -> mini or standard.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from govbot.core.diff import changeset_from_diff
+from govbot.core.models import Authorship, ChangeSet, Tier
+from govbot.policy.llm_config import LLMConfig
+from govbot.router.calibration import conformal_threshold, summary
+from govbot.router.catalogue import ModelSet, default_catalogue, resolve_models
+from govbot.router.classify import classify_files, default_rules
+from govbot.router.env import LLMEnvironment
+from govbot.router.features import bucket, change_features
+from govbot.router.plan import _difficulty, floor_reasons, plan
+from govbot.router.riskmodel import dump_model
+
+BUCKETS = 1 << 15
+LEARNERS = ("logistic", "knn", "gbt", "rules")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    repo: str
+    sha: str
+    label: str
+    size: int  # diff bytes
+    feats: Mapping[str, float]
+    rules_tier: str  # the rules-only router's tier
+    floor: bool
+    lint: bool  # all files lint-level by the rules
+    small_tier: str  # mini or standard by the difficulty limits
+
+
+def offline_models(config: LLMConfig) -> ModelSet:
+    models = resolve_models(config, LLMEnvironment.from_env({}), default_catalogue())
+    return ModelSet(tiers=models.configured, configured=models.configured)
+
+
+def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, models: ModelSet) -> Prepared | None:
+    try:
+        change: ChangeSet = changeset_from_diff(diff)
+    except Exception:  # noqa: BLE001 - a diff unidiff cannot parse is left out, counted by the caller
+        return None
+    if not change.files:
+        return None
+    rules = default_rules()
+    texts = {f.path: f.patch or "" for f in change.files}
+    classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], rules)
+    rules_cfg = config.model_copy(update={"routing": config.routing.model_copy(update={"router": "rules"})})
+    rules_tier = plan(change, (), Authorship(), rules_cfg, models).tier.value
+    floor = bool(floor_reasons(classes, texts, ()))
+    small, _ = _difficulty(change, classes, config)
+    return Prepared(repo, sha, label, len(diff.encode("utf-8", "surrogateescape")),
+                    change_features([(f.path, texts[f.path]) for f in change.files], classes),
+                    rules_tier, floor, all(c.lint for c in classes), small.value)
+
+
+def route_tier(p: Prepared, score: float, threshold: float) -> str:
+    if p.floor or score >= threshold:
+        return Tier.PRO.value
+    return Tier.MINI.value if p.lint else p.small_tier
+
+
+def design(rows: Sequence[Prepared], buckets: int = BUCKETS) -> Any:
+    from scipy.sparse import csr_matrix
+
+    data: list[float] = []
+    cols: list[int] = []
+    ptr = [0]
+    for p in rows:
+        merged: dict[int, float] = {}
+        for name, value in p.feats.items():
+            i = bucket(name, buckets)
+            merged[i] = merged.get(i, 0.0) + value
+        for i in sorted(merged):
+            cols.append(i)
+            data.append(merged[i])
+        ptr.append(len(cols))
+    return csr_matrix((np.array(data), np.array(cols), np.array(ptr)), shape=(len(rows), buckets))
+
+
+def dense_names(rows: Iterable[Prepared]) -> list[str]:
+    """Named non-token features (shape, cues, rules, kinds, extensions) for the tree learner."""
+    names = {n for p in rows for n in p.feats if not n.startswith(("+tok:", "-tok:", "=tok:", "path:"))}
+    return sorted(names)
+
+
+def make_learner(kind: str, seed: int = 0) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import Normalizer
+
+    if kind == "logistic":
+        return LogisticRegression(C=0.5, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=seed)
+    if kind == "knn":
+        return make_pipeline(Normalizer(), KNeighborsClassifier(n_neighbors=15, weights="distance", metric="cosine",
+                                                                algorithm="brute"))
+    if kind == "gbt":
+        return HistGradientBoostingClassifier(max_iter=200, learning_rate=0.08, max_leaf_nodes=15,
+                                              class_weight="balanced", random_state=seed)
+    raise ValueError(kind)
+
+
+def _scores(model: Any, kind: str, x: Any) -> Any:
+    if kind == "logistic":
+        return model.decision_function(x)
+    proba = model.predict_proba(x)[:, 1]
+    return np.log(np.clip(proba, 1e-6, 1)) - np.log(np.clip(1 - proba, 1e-6, 1))
+
+
+def _features_for(kind: str, rows: Sequence[Prepared], names: Sequence[str]) -> Any:
+    if kind == "gbt":
+        index = {n: i for i, n in enumerate(names)}
+        x = np.zeros((len(rows), len(names)))
+        for r, p in enumerate(rows):
+            for n, v in p.feats.items():
+                if n in index:
+                    x[r, index[n]] = v
+        return x
+    return design(rows)
+
+
+def split_calibration(groups: Sequence[str], share: float = 0.25, seed: int = 0) -> tuple[list[int], list[int]]:
+    """Indices (fit, calibrate): a deterministic ``share`` of the repositories is held out."""
+    repos = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    held = set(rng.choice(repos, size=max(1, round(len(repos) * share)), replace=False).tolist())
+    fit = [i for i, g in enumerate(groups) if g not in held]
+    cal = [i for i, g in enumerate(groups) if g in held]
+    return fit, cal
+
+
+def fit_and_calibrate(
+    kind: str, rows: Sequence[Prepared], target: float, seed: int = 0
+) -> tuple[Any, float, list[float], Callable[[Sequence[Prepared]], Any]]:
+    """Fit on 3/4 of the repositories, threshold from the positives of the other 1/4."""
+    fit, cal = split_calibration([p.repo for p in rows], seed=seed)
+    names = dense_names([rows[i] for i in fit])
+    fit_rows = [rows[i] for i in fit]
+    y = np.array([p.label == "security" for p in fit_rows], dtype=int)
+    model = make_learner(kind, seed)
+    model.fit(_features_for(kind, fit_rows, names), y)
+
+    def score(batch: Sequence[Prepared]) -> Any:
+        return _scores(model, kind, _features_for(kind, batch, names))
+
+    cal_pos = [rows[i] for i in cal if rows[i].label == "security"]
+    pos_scores = [float(s) for s in score(cal_pos)] if cal_pos else []
+    threshold = conformal_threshold(pos_scores, target) if pos_scores else -math.inf
+    return model, threshold, pos_scores, score
+
+
+def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: Sequence[str] = LEARNERS,
+               seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Routed tiers per learner over repository-grouped outer folds, and their summary."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.array([p.repo for p in rows])
+    tiers: dict[str, list[tuple[str, str, int]]] = {k: [] for k in kinds}
+    thresholds: dict[str, list[float]] = {k: [] for k in kinds}
+    for train_idx, test_idx in GroupKFold(n_splits=folds).split(np.zeros(len(rows)), groups=groups):
+        train = [rows[i] for i in train_idx]
+        test = [rows[i] for i in test_idx]
+        assert not {p.repo for p in train} & {p.repo for p in test}
+        for kind in kinds:
+            if kind == "rules":
+                tiers[kind].extend((p.label, p.rules_tier, p.size) for p in test)
+                continue
+            _, threshold, _, score = fit_and_calibrate(kind, train, target, seed)
+            thresholds[kind].append(threshold)
+            for p, s in zip(test, score(test), strict=True):
+                tiers[kind].append((p.label, route_tier(p, float(s), threshold), p.size))
+    out: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        out[kind] = dict(summary(tiers[kind]))
+        out[kind]["thresholds"] = [round(t, 4) for t in thresholds[kind]]
+    return out
+
+
+def ship_logistic(rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The shipped model: logistic regression fitted on 3/4 of the repositories, with the risk
+    scores of the held-out quarter's security fixes for the conformal threshold."""
+    model, _, pos_scores, _ = fit_and_calibrate("logistic", rows, target)
+    weights = model.coef_[0]
+    return dump_model(version=version, buckets=BUCKETS, intercept=float(model.intercept_[0]), weights=weights,
+                      positive_scores=pos_scores, meta=dict(meta))
+
+
+def load_examples(path: str) -> Iterable[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
