@@ -16,6 +16,7 @@ interval, lint-level commits routed to mini/skip, Pro share and the saving again
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 from govbot.policy.llm_config import LLMConfig
-from govbot.router.train import LEARNERS, grouped_cv, load_examples, offline_models, prepare, ship_logistic
+from govbot.router.train import LEARNERS, Prepared, grouped_cv, load_examples, offline_models, prepare, ship_logistic
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,25 +36,38 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--learners", default=",".join(LEARNERS))
     ap.add_argument("--ship", action="store_true")
+    ap.add_argument("--cache", help="JSONL cache of prepared rows (features, rules tier), keyed by repo and sha")
     ap.add_argument("--version", default=dt.date.today().isoformat())
     args = ap.parse_args(argv)
     config = LLMConfig()
     models = offline_models(config)
     t0 = time.perf_counter()
+    cached: dict[tuple[str, str], Prepared] = {}
+    if args.cache and Path(args.cache).exists():
+        for line in Path(args.cache).read_text().splitlines():
+            d = json.loads(line)
+            cached[(d["repo"], d["sha"])] = Prepared(**d)
     rows = []
     skipped = 0
     for ex in load_examples(args.examples):
-        p = prepare(ex["repo"], ex["sha"], ex["label"], ex["diff"], config, models)
+        p = cached.get((ex["repo"], ex["sha"]))
+        if p is None or p.label != ex["label"]:
+            p = prepare(ex["repo"], ex["sha"], ex["label"], ex["diff"], config, models)
         if p is None:
             skipped += 1
         else:
             rows.append(p)
+    if args.cache:
+        with open(args.cache, "w") as fh:
+            for p in rows:
+                fh.write(json.dumps(dataclasses.asdict(p), sort_keys=True) + "\n")
     counts = {lab: sum(p.label == lab for p in rows) for lab in ("security", "lint", "feature")}
     data = {"rows": len(rows), "skipped_unparsable": skipped, "by_label": counts,
             "repos": len({p.repo for p in rows}),
             "security_repos": len({p.repo for p in rows if p.label == "security"})}
     print(json.dumps(data), f"(prepared in {time.perf_counter() - t0:.0f}s)", file=sys.stderr)
-    results = grouped_cv(rows, args.target, folds=args.folds, kinds=args.learners.split(","))
+    results = grouped_cv(rows, args.target, folds=args.folds, kinds=args.learners.split(","),
+                         progress=lambda msg: print(f"{time.perf_counter() - t0:.0f}s {msg}", file=sys.stderr))
     print(f"{'router':10} {'pro recall [95% CI]':28} {'lint->mini':>10} {'pro share':>9} {'saving':>7}")
     for kind, r in results.items():
         lo, hi = r["pro_recall_ci95"]
@@ -62,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.ship:
         meta = {"trained": args.version, "target_default": args.target, "data": data,
                 "cv": {k: {kk: v for kk, v in r.items() if kk != "thresholds"} for k, r in results.items()},
-                "source": "benchmarks/router_data/manifest.csv (pypa/advisory-database fix commits + same-repo history)"}
+                "source": "benchmarks/router_data/manifest.csv: pypa/advisory-database fix commits, same-repo history"}
         doc = ship_logistic(rows, args.target, f"lr-{args.version}", meta)
-        (ROOT / "router/data/risk_model.json").write_text(json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n")
-        (ROOT / "benchmarks/router_data/results.json").write_text(json.dumps(
-            {"target": args.target, "folds": args.folds, "data": data, "results": results}, indent=2, sort_keys=True) + "\n")
+        model_text = json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n"
+        (ROOT / "router/data/risk_model.json").write_text(model_text)
+        summary = {"target": args.target, "folds": args.folds, "data": data, "results": results}
+        results_text = json.dumps(summary, indent=2, sort_keys=True) + "\n"
+        (ROOT / "benchmarks/router_data/results.json").write_text(results_text)
     return 0
 
 

@@ -29,7 +29,7 @@ from govbot.checks.scan import ToolScanners
 from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError, GovbotError, PolicyError
 from govbot.core.globs import glob_match
-from govbot.core.models import AIVerdict, Authorship, DiffScope, Report, Tier, exit_code
+from govbot.core.models import AIVerdict, Authorship, DiffScope, Finding, Report, Tier, exit_code
 from govbot.core.ports import Scanners
 from govbot.pipeline import AnalyseOptions, analyse, llm_reviewer
 from govbot.policy.llm_config import LLMConfig
@@ -47,7 +47,9 @@ from govbot.router.catalogue import ModelSet, default_catalogue, resolve_models
 from govbot.router.env import LLMEnvironment
 from govbot.router.evaluate import Case, run_eval, validate_label
 from govbot.router.plan import plan
+from govbot.router.repocalibrate import load_calibration
 from govbot.router.report import eval_json, eval_text, route_json, route_text
+from govbot.router.riskmodel import RiskModel, default_model
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,14 @@ def add_parsers(subparsers: Any) -> None:
         description="Print the tier, model, reasons, estimated tokens and cost govbot would use to review "
         "a unified diff. Nothing is sent anywhere.",
     )
-    route.add_argument("--diff", required=True, metavar="FILE", help="unified diff file, or - for stdin")
+    source = route.add_mutually_exclusive_group(required=True)
+    source.add_argument("--diff", metavar="FILE", help="unified diff file, or - for stdin")
+    source.add_argument("--repo", metavar="PATH", help="a git repository: route BASE..HEAD with the scanners' "
+                        "findings, like the real pipeline (the policy is the base branch's)")
+    route.add_argument("--base", default="origin/main", help="with --repo: base ref (default origin/main)")
+    route.add_argument("--head", default="HEAD", help="with --repo: head ref (default HEAD)")
+    route.add_argument("--calibration", metavar="FILE", help="a file from `govbot router calibrate` "
+                       "(default: the policy's llm.routing.calibration, relative to the current directory)")
     route.add_argument("--policy", metavar="FILE", help="policy file whose llm: section to use")
     route.add_argument("--format", choices=("text", "json"), default="text")
     route.add_argument("--ai-authored", action="store_true", help="treat the change as AI-authored")
@@ -314,6 +323,23 @@ def add_parsers(subparsers: Any) -> None:
     ev.add_argument("--policy", metavar="FILE", help="policy file whose llm: section to use")
     ev.add_argument("--format", choices=("text", "json"), default="text")
     ev.set_defaults(func=eval_command)
+
+    router = subparsers.add_parser("router", help="the learned risk router: calibrate it to a repository")
+    rsub = router.add_subparsers(dest="router_command", required=True)
+    cal = rsub.add_parser(
+        "calibrate", help="fit the pro threshold to a repository's own history; writes a calibration file",
+        description="Score the repository's own security fixes (commit messages citing CVE/GHSA/PYSEC ids), "
+        "reverted commits and recorded feedback (JSONL: repo, sha or pr, label deep|security|ok, source, time) "
+        "with the shipped model, write a calibration file for llm.routing.calibration, and print recall "
+        "and pro share before and after. No network.",
+    )
+    cal.add_argument("path", metavar="PATH", help="a git repository (work tree or bare)")
+    cal.add_argument("--feedback", metavar="FILE", help="JSONL feedback, e.g. /govbot deep requests")
+    cal.add_argument("--out", metavar="FILE", default="govbot-calibration.json")
+    cal.add_argument("--target", type=float, help="recall target (default: the policy's, 0.95)")
+    cal.add_argument("--policy", metavar="FILE", help="policy file whose llm: section to use")
+    cal.add_argument("--history", type=int, default=5000, help="newest commits to read")
+    cal.set_defaults(func=router_calibrate_command)
 
 
 def _config(path: str | None) -> LLMConfig:
@@ -337,18 +363,42 @@ def _read(path: str) -> str:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
 
 
+def _risk_model(config: LLMConfig, path: str | None) -> RiskModel | None:
+    path = path or config.routing.calibration
+    if not path or config.routing.router != "learned":
+        return None
+    try:
+        return load_calibration(default_model(), Path(path))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"calibration {path}: {exc}") from exc
+
+
 def route_command(args: argparse.Namespace, edges: Edges) -> int:
-    config = _config(args.policy)
+    findings: tuple[Finding, ...] = ()
+    if args.repo:
+        repo = localgit.open_repo(Path(args.repo))
+        change = localgit.load_change(repo, args.base, args.head)
+        base_tip = localgit.resolve(repo, args.base)
+        policy, source = load_policy(repo, base_tip, args.policy)
+        with tempfile.TemporaryDirectory(prefix="govbot-rules-") as rules_tmp:
+            configs = semgrep_rule_files(repo, base_tip, policy, Path(rules_tmp))
+            scanners = edges.scanners(scanner_settings(edges.env, configs).with_policy(policy))
+            report = analyse(change, policy, localgit.GitBlobSource(repo), scanners, None,
+                             AnalyseOptions(policy_source=source))
+        findings, config = report.findings, policy.llm
+    else:
+        config = _config(args.policy)
+        text = _read(args.diff)
+        change = changeset_from_diff(text)
+        if not change.files and text.strip():
+            where = "standard input" if args.diff == "-" else args.diff
+            raise ConfigError(f"{where} is not a unified diff: no 'diff --git' or '--- a/…' / '+++ b/…' file "
+                              "header found (make one with: git diff main...HEAD > change.diff)")
     env = LLMEnvironment.from_env(edges.env)
     models = resolve_models(config, env, default_catalogue())
-    text = _read(args.diff)
-    change = changeset_from_diff(text)
-    if not change.files and text.strip():
-        source = "standard input" if args.diff == "-" else args.diff
-        raise ConfigError(f"{source} is not a unified diff: no 'diff --git' or '--- a/…' / '+++ b/…' file "
-                          "header found (make one with: git diff main...HEAD > change.diff)")
     authorship = Authorship(ai_generated=AIVerdict.YES) if args.ai_authored else Authorship()
-    route = plan(change, (), authorship, config, models, force_tier=Tier.PRO if args.deep else None)
+    route = plan(change, findings, authorship, config, models, force_tier=Tier.PRO if args.deep else None,
+                 risk_model=_risk_model(config, args.calibration))
     data = route_json(route)
     if args.format == "json":
         print(json.dumps(data, indent=2, sort_keys=True))
@@ -413,3 +463,57 @@ def main(argv: Sequence[str] | None = None, edges: Edges | None = None) -> int:
     except Exception as exc:  # a crash must never read as "blocked" (1) or "pass" (0)
         sys.stderr.write(f"govbot: internal error: {type(exc).__name__}: {exc}\n")
         return 2
+
+
+def router_calibrate_command(args: argparse.Namespace, edges: Edges) -> int:
+    from govbot.router.dataset import SECURITY_MESSAGE, cited_ids, commit_diff, history, resolve_sha
+    from govbot.router.features import diff_features
+    from govbot.router.repocalibrate import calibration_doc, parse_feedback, reverted_shas
+    from govbot.router.riskmodel import default_model
+
+    config = _config(args.policy)
+    target = args.target or config.routing.recall_target
+    root = Path(args.path)
+    gitdir = root / ".git" if (root / ".git").exists() else root
+    try:
+        commits = history(gitdir, args.history)
+    except RuntimeError as exc:
+        raise ConfigError(f"{args.path}: not a readable git repository ({exc})") from exc
+    positives: dict[str, str] = {}
+    for sha, msg in commits:
+        if cited_ids(msg) and SECURITY_MESSAGE.search(msg):
+            positives[sha] = "advisory"
+    for short in sorted(reverted_shas(dict(commits))):
+        full = resolve_sha(gitdir, short)
+        if full:
+            positives.setdefault(full, "revert")
+    if args.feedback:
+        for row in parse_feedback(_read(args.feedback).splitlines()):
+            full = resolve_sha(gitdir, row.sha) if row.sha and row.label != "ok" else None
+            if full:
+                positives.setdefault(full, "feedback")
+    model = default_model()
+
+    def score(sha: str) -> float:
+        return model.score(diff_features(commit_diff(gitdir, sha)[1]))
+
+    pos = [score(sha) for sha in positives]
+    others = [sha for sha, _ in commits if sha not in positives][:: max(1, len(commits) // 200)][:200]
+    neg = [score(sha) for sha in others]
+    sources: dict[str, int] = {}
+    for src in positives.values():
+        sources[src] = sources.get(src, 0) + 1
+    doc = calibration_doc(model, pos, sources, str(args.path))
+    from govbot.router.repocalibrate import apply_calibration
+
+    after_model = apply_calibration(model, doc)
+    for name, m in (("before", model), ("after", after_model)):
+        t = m.threshold(target)
+        recall = sum(s >= t for s in pos) / len(pos) if pos else float("nan")
+        share = sum(s >= t for s in neg) / len(neg) if neg else float("nan")
+        print(f"{name}: threshold {t:.3f}; recall on this repository's {len(pos)} positives {recall:.1%}; "
+              f"pro share of {len(neg)} other commits {share:.1%}")
+    Path(args.out).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", "utf-8")
+    print(f"wrote {args.out} ({', '.join(f'{k} {v}' for k, v in sources.items()) or 'no positives found'}); "
+          "point llm.routing.calibration at it")
+    return 0

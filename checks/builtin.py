@@ -1,11 +1,13 @@
 """govbot's own findings, from the change set alone (no scanner): symlinks that point out of the
-repository, and edits to govbot's policy or its scanners' configuration. Pure."""
+repository, edits to govbot's policy or its scanners' configuration, and supply-chain changes
+(``checks/supplychain.py``). Pure."""
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
 
+from govbot.checks.supplychain import supply_chain_findings
 from govbot.core.fingerprint import finding_fingerprint
 from govbot.core.globs import glob_match
 from govbot.core.models import ChangedFile, ChangeSet, Finding, Severity
@@ -66,3 +68,6 @@ def config_findings(change: ChangeSet, policy: Policy, policy_path: str) -> list
                 )
             )
     return out
+
+
+__all__ = ["CONFIG_PATHS", "config_findings", "supply_chain_findings", "symlink_findings"]

@@ -16,7 +16,7 @@ from typing import Protocol
 from govbot import __version__
 from govbot.checks.authorship import detect
 from govbot.checks.baseline import classify, files_needing_base
-from govbot.checks.builtin import config_findings, symlink_findings
+from govbot.checks.builtin import config_findings, supply_chain_findings, symlink_findings
 from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
 from govbot.checks.scan import materialise, safe_relpath
 from govbot.core.globs import glob_match
@@ -40,7 +40,9 @@ from govbot.policy.engine import evaluate, facts_for
 from govbot.policy.llm_config import LLMConfig
 from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
+from govbot.router.catalogue import estimate_models
 from govbot.router.incremental import IncrementalPlan, merge_findings, scope_patches
+from govbot.router.plan import plan as plan_route
 from govbot.router.redact import Redaction, Redactor
 from govbot.router.review import LLMEnvironment, ReviewOutcome, ReviewRequest, review
 
@@ -167,6 +169,7 @@ def analyse(
         raw = [f for r in results for f in r.findings]
         raw += symlink_findings(plan.symlinks, link_targets)
         raw += config_findings(change, policy, options.policy_path)
+        raw += supply_chain_findings(change)
         raw += list(options.extra_findings)
         findings = normalise(raw, files, source, scope)
         if base is not None:
@@ -280,9 +283,10 @@ def _llm_review(
 ) -> tuple[RoutePlan, LLMSummary, tuple[Finding, ...], Mapping[str, Verification]]:
     if not policy.llm.enabled:
         return RoutePlan(), LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)"), (), {}
-    if reviewer is None:
-        return RoutePlan(), LLMSummary(reason="LLM review not requested"), (), {}
     patches = {f.path: f.patch for f in change.files if f.patch}
+    if reviewer is None:  # the route is still worked out and shown: which tier, and why
+        route = plan_route(change, findings, authorship, policy.llm, estimate_models(policy.llm), patches=patches)
+        return route.route_plan(), LLMSummary(reason="LLM review not requested"), (), {}
     if incremental is None or incremental.mode == "full":
         outcome = reviewer(ReviewRequest(change, findings, authorship, patches), policy.llm)
         scope = incremental.reason if incremental else None

@@ -114,6 +114,22 @@ class VerifierConfig(Frozen):
     context_lines: StrictInt = Field(default=6, ge=0, le=40, description="diff lines shown either side of a finding")
 
 
+class Routing(Frozen):
+    """How the tier is chosen: the learned risk model (default) or the hand-written rules only."""
+
+    router: Literal["learned", "rules"] = Field(
+        default="learned", description="learned: the shipped risk model with rule floors; rules: rules only"
+    )
+    recall_target: float = Field(
+        default=0.95, gt=0, lt=1, description="share of security-sensitive changes that must reach pro "
+        "(conformal threshold on held-out security fixes)"
+    )
+    calibration: str | None = Field(
+        default=None, max_length=500, description="a calibration file written by `govbot router calibrate`, "
+        "relative to the repository root"
+    )
+
+
 class LLMConfig(Frozen):
     enabled: StrictBool = True
     budget_usd: StrictFloat = Field(default=0.50, ge=0, description="per pull request; govbot stops before it")
@@ -134,6 +150,7 @@ class LLMConfig(Frozen):
         default="mini", description="lint-level changes: review with mini, or skip the LLM"
     )
     difficulty: Difficulty = Difficulty()
+    routing: Routing = Routing()
     escalate_from: tuple[Literal["mini", "standard"], ...] = Field(
         default=("mini",), description="tiers whose reviews escalate to pro on a security concern, "
         "invalid output or low confidence"

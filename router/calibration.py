@@ -22,7 +22,7 @@ def conformal_threshold(positive_scores: Sequence[float], target_recall: float) 
     if not 0 < target_recall < 1:
         raise ValueError("target_recall must be strictly between 0 and 1")
     scores = sorted(positive_scores)
-    k = math.floor((1 - target_recall) * (len(scores) + 1))
+    k = math.floor((1 - target_recall) * (len(scores) + 1) + 1e-9)  # 1e-9: float noise in 1 - target
     return -math.inf if k <= 0 else scores[k - 1]
 
 

@@ -190,3 +190,11 @@ def resolve_models(config: LLMConfig, env: LLMEnvironment, catalogue: Catalogue)
         configured[tier] = tuple(specs)
     tiers = {t: tuple(m for m in specs if m.available) for t, specs in configured.items()}
     return ModelSet(tiers=tiers, configured=configured)
+
+
+def estimate_models(config: LLMConfig) -> ModelSet:
+    """Every configured model, as if available: for routing without calling (scan, eval, training)."""
+    from govbot.router.env import LLMEnvironment
+
+    models = resolve_models(config, LLMEnvironment.from_env({}), default_catalogue())
+    return ModelSet(tiers=models.configured, configured=models.configured)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govbot.core.diff import changed_lines
+
 # Kept for independent evaluation: never data, not even for tuning (shared/RESERVED.md).
 RESERVED_REPOS = frozenset(
     name.lower()
@@ -122,7 +124,9 @@ LINT_CONFIG_FILES = re.compile(
     r"\.codespellrc|ruff\.toml|\.ruff\.toml|\.yamllint(\.ya?ml)?|\.coveragerc|mypy\.ini|\.mypy\.ini|"
     r"\.prettierrc(\.\w+)?|\.eslintrc(\.\w+)?|tox\.ini|\.git-blame-ignore-revs|\.gitignore|\.mailmap)$"
 )
-DOC_FILES = re.compile(r"(?i)(\.(md|rst|txt|adoc)$|(^|/)(docs?|changelog|changes|news)/|(^|/)(AUTHORS|CONTRIBUTORS|LICEN[CS]E)\b)")
+DOC_FILES = re.compile(
+    r"(?i)(\.(md|rst|txt|adoc)$|(^|/)(docs?|changelog|changes|news)/|(^|/)(AUTHORS|CONTRIBUTORS|LICEN[CS]E)\b)"
+)
 _COMMENT = re.compile(r"#.*$")
 
 
@@ -132,25 +136,15 @@ def _normalise_code(line: str) -> str:
     return re.sub(r"[\s,()]+", "", line)
 
 
-def code_lines(patch: str) -> tuple[list[str], list[str]]:
-    added: list[str] = []
-    removed: list[str] = []
-    for line in patch.splitlines():
-        if line.startswith(("+++", "---")):
-            continue
-        if line.startswith("+"):
-            added.append(line[1:])
-        elif line.startswith("-"):
-            removed.append(line[1:])
-    return added, removed
-
-
 def semantically_empty(patch: str) -> bool:
     """True when added and removed code are equal after dropping whitespace, commas, parentheses,
     comments and quote style: a reformat, comment edit or whitespace change."""
-    added, removed = code_lines(patch)
-    norm = lambda lines: "".join(_normalise_code(x) for x in lines)  # noqa: E731
-    return norm(added) == norm(removed)
+    removed, added = changed_lines(patch)
+    return _normalised(added) == _normalised(removed)
+
+
+def _normalised(lines: Sequence[str]) -> str:
+    return "".join(_normalise_code(x) for x in lines)
 
 
 def is_lint_commit(message: str, files: Mapping[str, str]) -> str | None:
@@ -176,7 +170,8 @@ def is_lint_commit(message: str, files: Mapping[str, str]) -> str | None:
             return None
     if all(k == "docs" for k in kinds) and not LINT_MESSAGE.search(message):
         return None  # documentation features are not lint-level unless the message says so
-    return "lint: " + ",".join(sorted(set(kinds))) + (" (message: " + m[0] + ")" if (m := LINT_MESSAGE.search(message)) else "")
+    m = LINT_MESSAGE.search(message)
+    return "lint: " + ",".join(sorted(set(kinds))) + (f" (message: {m[0]})" if m else "")
 
 
 def cited_ids(message: str) -> list[str]:
@@ -231,14 +226,18 @@ def history(gitdir: Path, limit: int) -> list[tuple[str, str]]:
     """``(sha, subject+body)`` of the newest ``limit`` non-merge commits on HEAD."""
     out = git(gitdir, "log", "--no-merges", f"-n{limit}", "--format=%H%x00%B%x01", "HEAD", timeout=120)
     rows = []
-    for chunk in out.split("\x01"):
-        chunk = chunk.strip("\n")
+    for raw in out.split("\x01"):
+        chunk = raw.strip("\n")
         if "\x00" in chunk:
             sha, msg = chunk.split("\x00", 1)
             rows.append((sha.strip(), msg))
     return rows
 
 
+_SECURITY_WORDS = re.compile(r"(?i)\b(security|vulnerab\w*|exploit|xss|csrf|injection|traversal|dos)\b")
+_TOOL_BUMP = re.compile(
+    r"(?i)\b(bump|upgrade|update)\b.*\b(black|ruff|flake8|isort|mypy|pylint|pre-commit|pyupgrade)\b"
+)
 SECURITY_MESSAGE = re.compile(r"(?i)\b(fix\w*|patch\w*|prevent\w*|security|vulnerab\w*|sanitiz\w*|escap\w*)")
 
 
@@ -259,6 +258,11 @@ def pick_candidates(commits: Sequence[tuple[str, str]], per_repo_other: int) -> 
     return out
 
 
+def _is_tool_bump(message: str, files: Mapping[str, str]) -> bool:
+    dev_files = ("requirements-dev.txt", "requirements_dev.txt")
+    return bool(_TOOL_BUMP.search(message)) and all(LINT_CONFIG_FILES.search(p) or p.endswith(dev_files) for p in files)
+
+
 def label_history(
     repo: str, gitdir: Path, known_security: Sequence[str], limit: int, per_repo_other: int
 ) -> list[Row]:
@@ -272,7 +276,7 @@ def label_history(
         ids = cited_ids(message)
         if ids and SECURITY_MESSAGE.search(message):
             rows.append(Row(repo, sha, "security", "message cites " + " ".join(ids[:3])))
-        elif not ids and not re.search(r"(?i)\b(security|vulnerab\w*|exploit|xss|csrf|injection|traversal|dos)\b", message):
+        elif not ids and not _SECURITY_WORDS.search(message):
             plain.append((sha, message))
     for sha, message in pick_candidates(plain, per_repo_other):
         try:
@@ -283,7 +287,7 @@ def label_history(
         if not files or len(diff) > 200_000:
             continue
         reason = is_lint_commit(message, files)
-        if reason is None and re.search(r"(?i)\b(bump|upgrade|update)\b.*\b(black|ruff|flake8|isort|mypy|pylint|pre-commit|pyupgrade)\b", message) and all(LINT_CONFIG_FILES.search(p) or p.endswith(("requirements-dev.txt", "requirements_dev.txt")) for p in files):
+        if reason is None and _is_tool_bump(message, files):
             reason = "lint: tool version bump"
         rows.append(Row(repo, sha, "lint" if reason else "feature", reason or "other commit"))
     return rows

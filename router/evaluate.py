@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship, Tier
 from govbot.policy.llm_config import LLMConfig
+from govbot.router.calibration import wilson
 from govbot.router.catalogue import ModelSet
 from govbot.router.plan import plan
 
@@ -62,6 +63,12 @@ class EvalResult:
         """Share of security-sensitive (or pro-labelled) changes routed to pro."""
         label = "security" if any(c.label == "security" for c in self.cases) else "pro"
         return self.share(label, {"pro"})
+
+    def pro_recall_ci(self) -> tuple[float, float] | None:
+        """95% Wilson interval of ``pro_recall``."""
+        label = "security" if any(c.label == "security" for c in self.cases) else "pro"
+        cases = [c for c in self.cases if c.label == label]
+        return wilson(sum(c.tier == "pro" for c in cases), len(cases)) if cases else None
 
     @property
     def lint_mini_share(self) -> float | None:

@@ -28,16 +28,27 @@ MAX_TOKENS_PER_LINE = 40
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{1,39}")
 _CUES: dict[str, re.Pattern[str]] = {
-    "bounds": re.compile(r"\blen\s*\(.*[<>]=?|[<>]=?\s*len\s*\(|\b(max|min)_?(len|length|size|count|bytes)\b", re.I),
-    "limit": re.compile(r"[<>]=?\s*(self\.)?[A-Z_]*(MAX|LIMIT|SIZE|LENGTH)[A-Z_]*\b|\b\w*(limit|max_\w+|maximum)\w*\s*[<>]", re.I),
-    "escape": re.compile(r"\b(escape|html\.escape|quote|unquote|quoteattr|bleach|sanitiz\w*|markupsafe|urlencode)\b", re.I),
-    "pathnorm": re.compile(r"\b(normpath|realpath|abspath|commonpath|relpath|resolve\(\)|is_relative_to|safe_join|secure_filename)\b|\.\.[/\\]|os\.sep|['\"]\\\\['\"]"),
+    "bounds": re.compile(
+        r"\blen\s*\(.*[<>]=?|[<>]=?\s*len\s*\(|\b(max|min)_?(len|length|size|count|bytes)\b", re.I
+    ),
+    "limit": re.compile(
+        r"[<>]=?\s*(self\.)?[A-Z_]*(MAX|LIMIT|SIZE|LENGTH)[A-Z_]*\b|\b\w*(limit|max_\w+|maximum)\w*\s*[<>]", re.I
+    ),
+    "escape": re.compile(
+        r"\b(escape|html\.escape|quote|unquote|quoteattr|bleach|sanitiz\w*|markupsafe|urlencode)\b", re.I
+    ),
+    "pathnorm": re.compile(
+        r"\b(normpath|realpath|abspath|commonpath|relpath|resolve\(\)|is_relative_to|safe_join|secure_filename)\b"
+        r"|\.\.[/\\]|os\.sep|['\"]\\\\['\"]"
+    ),
     "regex": re.compile(r"\bre\.(compile|match|search|fullmatch|sub)\b|\(\?[:=!P]"),
     "raise": re.compile(r"\braise\s+\w*(Error|Exception|Denied|Forbidden|Invalid)\w*"),
     "deny": re.compile(r"\b(PermissionDenied|Forbidden|Unauthorized|HTTP_403|403|401|abort\s*\(\s*40[13])\b"),
     "timeout": re.compile(r"\btimeout\b", re.I),
     "decompress": re.compile(r"\b(decompress\w*|gzip|zlib|bz2|lzma|zipfile|tarfile|extractall)\b"),
-    "validate": re.compile(r"\b(valid\w*|verify\w*|check\w*|allowed\w*|whitelist|allowlist|blocklist|denylist)\b", re.I),
+    "validate": re.compile(
+        r"\b(valid\w*|verify\w*|check\w*|allowed\w*|whitelist|allowlist|blocklist|denylist)\b", re.I
+    ),
     "url": re.compile(r"\b(urlparse|urlsplit|netloc|scheme|redirect\w*|host(name)?)\b", re.I),
     "constant_time": re.compile(r"\b(compare_digest|constant_time|secrets\.)"),
     "strip_ctrl": re.compile(r"\\r|\\n|\\x00|\\0|\bstrip\(\)|\bsplitlines\b|\bCRLF\b", re.I),
@@ -107,6 +118,18 @@ def _rule_names(c: FileClass) -> list[str]:
     return names
 
 
+def _path_features(path: str, feats: dict[str, float]) -> str:
+    kind = _file_kind(path)
+    feats[f"kind:{kind}"] = 1.0
+    name = path.rsplit("/", 1)[-1]
+    if "." in name:
+        feats[f"ext:{name.rsplit('.', 1)[-1].lower()[:10]}"] = 1.0
+    for tok in path_tokens(path):
+        if 1 < len(tok) <= 30:
+            feats[f"path:{tok}"] = 1.0
+    return kind
+
+
 def change_features(files: Sequence[tuple[str, str]], classes: Sequence[FileClass] = ()) -> dict[str, float]:
     """Sparse named features of one change (``files``: ``(path, patch)``)."""
     feats: dict[str, float] = {}
@@ -120,15 +143,8 @@ def change_features(files: Sequence[tuple[str, str]], classes: Sequence[FileClas
         total_add += len(added)
         total_rem += len(removed)
         total_hunks += hunks
-        kind = _file_kind(path)
+        kind = _path_features(path, feats)
         kinds.add(kind)
-        feats[f"kind:{kind}"] = 1.0
-        name = path.rsplit("/", 1)[-1]
-        if "." in name:
-            feats[f"ext:{name.rsplit('.', 1)[-1].lower()[:10]}"] = 1.0
-        for tok in path_tokens(path):
-            if 1 < len(tok) <= 30:
-                feats[f"path:{tok}"] = 1.0
         if kind in {"code", "other"}:
             added_tok |= _tokens(added)
             removed_tok |= _tokens(removed)
@@ -167,3 +183,14 @@ def hashed(feats: Mapping[str, float], buckets: int) -> dict[int, float]:
         i = bucket(name, buckets)
         out[i] = out.get(i, 0.0) + value
     return out
+
+
+def diff_features(diff: str) -> dict[str, float]:
+    """Features of a unified diff, with the rules' classes: what ``plan()`` computes for a change."""
+    from govbot.core.diff import changeset_from_diff
+    from govbot.router.classify import classify_files, default_rules
+
+    change = changeset_from_diff(diff)
+    texts = {f.path: f.patch or "" for f in change.files}
+    classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], default_rules())
+    return change_features([(f.path, texts[f.path]) for f in change.files], classes)

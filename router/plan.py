@@ -2,9 +2,12 @@
 
 Order of decisions, each recorded as a reason:
 
-1. hard risk rules (scanner/secret findings in the diff, security-relevant paths and code,
-   CI/CD, Dockerfiles and IaC, dependency manifests and install scripts, agent instruction
-   files; AI-authored changes touching them are called out) -> pro;
+1. pro when a floor holds (secret or scanner finding in the diff, a ``govbot:prompt-injection``
+   finding, a CI workflow change with untrusted expressions, an agent instruction file) or when the
+   learned risk score reaches the conformal threshold of the policy's recall target
+   (``llm.routing``; see ``router/riskmodel.py`` and ``router/data/MODEL_CARD.md``). With
+   ``llm.routing.router: rules`` the hand-written risk rules (security paths and code, CI/CD,
+   Docker/IaC, manifests, install scripts, ...) decide instead, as before;
 2. lint-level changes (docs, comments, whitespace, renames, lock files, version bumps) -> mini,
    or no LLM when the policy says ``lint_level: skip``;
 3. everything else by difficulty (lines, files, directories) -> mini or standard;
@@ -17,6 +20,7 @@ No network, no clock, no environment: the same inputs always give the same plan.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +31,8 @@ from govbot.policy.llm_config import LLMConfig
 from govbot.router.catalogue import ModelSet, ModelSpec, max_cost_usd
 from govbot.router.chunk import FilePatch, estimate_tokens, make_chunks
 from govbot.router.classify import FileClass, RoutingRules, classify_files, default_rules
+from govbot.router.features import change_features
+from govbot.router.riskmodel import RiskModel, default_model
 
 SCANNER_TOOLS = frozenset(SCANNER_NAMES)
 PROMPT_OVERHEAD_TOKENS = 1_800  # system prompt, schema and framing per request
@@ -80,7 +86,10 @@ def plan(
     force_tier: Tier | None = None,
     pr_text: str = "",
     rules: RoutingRules | None = None,
+    risk_model: RiskModel | None = None,
 ) -> Route:
+    """``risk_model``: the learned model to use (default: the shipped one, or none with
+    ``llm.routing.router: rules``)."""
     rules = rules or default_rules()
     patches = patches or {}
     texts = {f.path: patches.get(f.path, f.patch or "") for f in change.files}
@@ -92,7 +101,11 @@ def plan(
     if not change.files:
         return Route(tier=Tier.NONE, reasons=("no changed files",), skip_reason="no changed files")
 
-    risk = _risk_reasons(classes, findings, authorship, rules.scan_limit_chars)
+    if config.routing.router == "learned":
+        risk = learned_risk(change, classes, texts, findings, authorship, config,
+                            risk_model or default_model(), reasons)
+    else:
+        risk = _risk_reasons(classes, findings, authorship, rules.scan_limit_chars)
     lint = not risk and all(c.lint for c in classes)
     if risk:
         tier = Tier.PRO
@@ -119,9 +132,14 @@ def plan(
                    pr_text=pr_text)
 
 
-def _risk_reasons(
-    classes: Sequence[FileClass], findings: Sequence[Finding], authorship: Authorship, scan_limit: int
-) -> list[str]:
+UNTRUSTED_EXPRESSION = re.compile(
+    r"\$\{\{[^}]*\b(github\.event\.(issue|pull_request|comment|review|review_comment|pages|commits|head_commit|"
+    r"discussion|workflow_run)\b[^}]*|github\.head_ref)[^}]*\}\}|\bpull_request_target\b"
+)
+PROMPT_INJECTION_RULE = "govbot:prompt-injection"
+
+
+def _scanner_floor(findings: Sequence[Finding]) -> list[str]:
     reasons: list[str] = []
     scanner = [
         f for f in findings
@@ -133,6 +151,65 @@ def _risk_reasons(
     if len(scanner) > len(secrets):
         tools = sorted({f.tool for f in scanner if f.tool != "secrets"})
         reasons.append(f"{len(scanner) - len(secrets)} scanner finding(s) in the diff ({', '.join(tools)})")
+    injected = [f for f in findings if f.rule_id == PROMPT_INJECTION_RULE]
+    if injected:
+        reasons.append(f"{len(injected)} prompt-injection finding(s) ({PROMPT_INJECTION_RULE})")
+    return reasons
+
+
+def floor_reasons(
+    classes: Sequence[FileClass], texts: Mapping[str, str], findings: Sequence[Finding]
+) -> list[str]:
+    """The rules that still force pro under the learned router: the ones that carry real risk."""
+    reasons = _scanner_floor(findings)
+    for c in classes:
+        for r in c.risk:
+            if r.startswith("agent instruction file"):
+                reasons.append(r)
+            elif r.startswith("CI/CD workflow") and any(
+                UNTRUSTED_EXPRESSION.search(line[1:])
+                for line in texts.get(c.path, "").splitlines() if line.startswith("+") and not line.startswith("+++")
+            ):
+                reasons.append(f"CI workflow change with untrusted expressions or pull_request_target: {c.path}")
+    return reasons
+
+
+def learned_risk(
+    change: ChangeSet,
+    classes: Sequence[FileClass],
+    texts: Mapping[str, str],
+    findings: Sequence[Finding],
+    authorship: Authorship,
+    config: LLMConfig,
+    model: RiskModel,
+    notes: list[str],
+) -> list[str]:
+    """Pro reasons under the learned router (empty: not security-sensitive); the score and threshold
+    are always recorded in ``notes`` so every route explains itself."""
+    floors = floor_reasons(classes, texts, findings)
+    feats = change_features([(f.path, texts[f.path]) for f in change.files], classes)
+    score = model.score(feats)
+    target = config.routing.recall_target
+    threshold = model.threshold(target)
+    top = ", ".join(f"{n} {c:+.2f}" for n, c in model.explain(feats, 4)) or "none"
+    verdict = ">=" if score >= threshold else "<"
+    line = (f"risk score {score:.2f} {verdict} threshold {threshold:.2f} (model {model.version}, "
+            f"recall target {target:.0%}); top features: {top}")
+    risk = list(floors)
+    if score >= threshold:
+        risk.append(line)
+    else:
+        notes.append(line)
+    if risk and authorship.ai_generated is AIVerdict.YES:
+        agents = f" ({', '.join(authorship.agents)})" if authorship.agents else ""
+        risk.append(f"AI-authored change{agents} touches security-sensitive code")
+    return risk
+
+
+def _risk_reasons(
+    classes: Sequence[FileClass], findings: Sequence[Finding], authorship: Authorship, scan_limit: int
+) -> list[str]:
+    reasons = _scanner_floor(findings)
     for c in classes:
         reasons.extend(c.risk)
     unread = sum(1 for c in classes if c.unexamined and c.lint is None)

@@ -64,6 +64,7 @@ def eval_json(result: EvalResult) -> dict[str, Any]:
         "confusion": result.matrix(),
         "accuracy": round(result.accuracy, 4),
         "pro_recall": result.pro_recall,
+        "pro_recall_ci95": list(ci) if (ci := result.pro_recall_ci()) else None,
         "lint_mini_share": result.lint_mini_share,
         "pro_share": round(result.pro_share, 4),
         "estimated_cost_usd": round(result.cost_usd, 6),
@@ -78,6 +79,10 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f" (95% CI {ci[0]:.1%}-{ci[1]:.1%}, Wilson)"
+
+
 def eval_text(result: EvalResult) -> str:
     width = max([len(label) for label in result.labels] + [10])
     lines = [f"{len(result.cases)} labelled diffs", "", "label \\ tier".ljust(width + 2)
@@ -87,7 +92,7 @@ def eval_text(result: EvalResult) -> str:
     lines += [
         "",
         f"routed as expected:           {_pct(result.accuracy)}",
-        f"pro recall (security):        {_pct(result.pro_recall)}",
+        f"pro recall (security):        {_pct(result.pro_recall)}{_ci(result.pro_recall_ci())}",
         f"mini share (lint):            {_pct(result.lint_mini_share)}",
         f"share of pro calls:           {_pct(result.pro_share)}",
         f"estimated cost, routed:       ${result.cost_usd:.4f}",

@@ -24,9 +24,8 @@ from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship, ChangeSet, Tier
 from govbot.policy.llm_config import LLMConfig
 from govbot.router.calibration import conformal_threshold, summary
-from govbot.router.catalogue import ModelSet, default_catalogue, resolve_models
+from govbot.router.catalogue import ModelSet
 from govbot.router.classify import classify_files, default_rules
-from govbot.router.env import LLMEnvironment
 from govbot.router.features import bucket, change_features
 from govbot.router.plan import _difficulty, floor_reasons, plan
 from govbot.router.riskmodel import dump_model
@@ -48,15 +47,10 @@ class Prepared:
     small_tier: str  # mini or standard by the difficulty limits
 
 
-def offline_models(config: LLMConfig) -> ModelSet:
-    models = resolve_models(config, LLMEnvironment.from_env({}), default_catalogue())
-    return ModelSet(tiers=models.configured, configured=models.configured)
-
-
 def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, models: ModelSet) -> Prepared | None:
     try:
         change: ChangeSet = changeset_from_diff(diff)
-    except Exception:  # noqa: BLE001 - a diff unidiff cannot parse is left out, counted by the caller
+    except Exception:
         return None
     if not change.files:
         return None
@@ -170,7 +164,7 @@ def fit_and_calibrate(
 
 
 def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: Sequence[str] = LEARNERS,
-               seed: int = 0) -> dict[str, dict[str, Any]]:
+               seed: int = 0, progress: Callable[[str], None] | None = None) -> dict[str, dict[str, Any]]:
     """Routed tiers per learner over repository-grouped outer folds, and their summary."""
     from sklearn.model_selection import GroupKFold
 
@@ -180,12 +174,15 @@ def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: S
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(np.zeros(len(rows)), groups=groups):
         train = [rows[i] for i in train_idx]
         test = [rows[i] for i in test_idx]
-        assert not {p.repo for p in train} & {p.repo for p in test}
+        if {p.repo for p in train} & {p.repo for p in test}:
+            raise RuntimeError("a repository is in both train and test")
         for kind in kinds:
             if kind == "rules":
                 tiers[kind].extend((p.label, p.rules_tier, p.size) for p in test)
                 continue
             _, threshold, _, score = fit_and_calibrate(kind, train, target, seed)
+            if progress is not None:
+                progress(f"{kind}: fold fitted, threshold {threshold:.3f}")
             thresholds[kind].append(threshold)
             for p, s in zip(test, score(test), strict=True):
                 tiers[kind].append((p.label, route_tier(p, float(s), threshold), p.size))

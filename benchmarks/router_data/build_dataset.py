@@ -43,11 +43,11 @@ def find_mirrors(root: Path) -> dict[str, Path]:
     return out
 
 
-def osv_records(advisories: Path) -> list[dict]:
-    cache = Path(tempfile.gettempdir()) / "govbot-osv-cache.json"
+def osv_records(advisories: Path, cache: Path | None) -> list[dict]:
+    """Every OSV record of the advisory repository's HEAD; parsed once per HEAD when ``cache`` is given."""
     head = subprocess.run(["git", f"--git-dir={advisories}", "rev-parse", "HEAD"], capture_output=True,
                           text=True, check=True).stdout.strip()
-    if cache.exists():
+    if cache is not None and cache.exists():
         data = json.loads(cache.read_text())
         if data.get("head") == head:
             return data["records"]
@@ -56,74 +56,80 @@ def osv_records(advisories: Path) -> list[dict]:
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         records = list(load_osv_dir(Path(tmp)))
-    cache.write_text(json.dumps({"head": head, "records": records}, default=str))
+    if cache is not None:
+        cache.write_text(json.dumps({"head": head, "records": records}, default=str))
     return records
 
 
+def collect(advisories: Path, cache: Path | None, mirrors: dict[str, Path], history: int, per_repo: int) -> list[Row]:
+    """Advisory fix commits found in the mirrors, plus each repository's labelled history."""
+    by_repo: dict[str, list[Row]] = {}
+    for r in advisory_rows(osv_records(advisories, cache)):
+        by_repo.setdefault(r.repo, []).append(r)
+    rows: list[Row] = []
+    for repo, sec in sorted(by_repo.items()):
+        gitdir = mirrors.get(repo)
+        if gitdir is None or is_refused(repo):
+            continue
+        found = [Row(r.repo, full, r.label, r.evidence) for r in sec if (full := resolve_sha(gitdir, r.sha))]
+        if not found:
+            print(f"{repo}: no advisory commit in the mirror, skipped", file=sys.stderr)
+            continue
+        rows.extend(found)
+        try:
+            rows.extend(label_history(repo, gitdir, [r.sha for r in found], history, per_repo))
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            print(f"{repo}: history skipped ({exc})", file=sys.stderr)
+        print(f"{repo}: {len(rows)} rows so far", file=sys.stderr)
+    return rows
+
+
+def write_examples(rows: list[Row], mirrors: dict[str, Path], out_path: Path) -> list[Row]:
+    """One JSON line per row with its regenerated diff; rows without a diff are dropped."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[Row] = []
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with out_path.open("w") as out:
+        for r in sorted(rows, key=lambda r: (r.repo, r.sha)):
+            gitdir = mirrors.get(r.repo)
+            if (r.repo, r.sha) in seen or is_refused(r.repo) or gitdir is None:
+                continue
+            seen.add((r.repo, r.sha))
+            try:
+                _, diff = commit_diff(gitdir, r.sha)
+            except (RuntimeError, subprocess.TimeoutExpired):
+                continue
+            if diff.strip():
+                kept.append(r)
+                out.write(json.dumps({"repo": r.repo, "sha": r.sha, "label": r.label, "evidence": r.evidence,
+                                      "diff": diff}) + "\n")
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--advisories", type=Path)
     ap.add_argument("--mirrors", type=Path, required=True)
     ap.add_argument("--manifest", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--history", type=int, default=4000, help="newest commits scanned per repository")
     ap.add_argument("--per-repo-other", type=int, default=40)
+    ap.add_argument("--osv-cache", type=Path, help="JSON cache of the parsed advisory records")
     ap.add_argument("--from-manifest", action="store_true", help="regenerate diffs for the manifest")
     args = ap.parse_args(argv)
     mirrors = find_mirrors(args.mirrors)
-    rows: list[Row] = []
     if args.from_manifest:
         with args.manifest.open(newline="") as fh:
             rows = [Row(r["repo"], r["sha"], r["label"], r["evidence"]) for r in csv.DictReader(fh)]
     else:
-        adv = advisory_rows(osv_records(args.advisories))
-        by_repo: dict[str, list[Row]] = {}
-        for r in adv:
-            by_repo.setdefault(r.repo, []).append(r)
-        for repo, sec in sorted(by_repo.items()):
-            gitdir = mirrors.get(repo)
-            if gitdir is None or is_refused(repo):
-                continue
-            found = []
-            for r in sec:
-                full = resolve_sha(gitdir, r.sha)
-                if full:
-                    found.append(Row(r.repo, full, r.label, r.evidence))
-            if not found:
-                print(f"{repo}: no advisory commit in the mirror, skipped", file=sys.stderr)
-                continue
-            rows.extend(found)
-            try:
-                rows.extend(label_history(repo, gitdir, [r.sha for r in found], args.history, args.per_repo_other))
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                print(f"{repo}: history skipped ({exc})", file=sys.stderr)
-            print(f"{repo}: {len(rows)} rows so far", file=sys.stderr)
-    seen: set[tuple[str, str]] = set()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    kept: list[Row] = []
-    with args.out.open("w") as out:
-        for r in sorted(rows, key=lambda r: (r.repo, r.sha)):
-            if (r.repo, r.sha) in seen or is_refused(r.repo):
-                continue
-            seen.add((r.repo, r.sha))
-            gitdir = mirrors.get(r.repo)
-            if gitdir is None:
-                continue
-            try:
-                _, diff = commit_diff(gitdir, r.sha)
-            except (RuntimeError, subprocess.TimeoutExpired):
-                continue
-            if not diff.strip():
-                continue
-            kept.append(r)
-            out.write(json.dumps({"repo": r.repo, "sha": r.sha, "label": r.label, "evidence": r.evidence,
-                                  "diff": diff}) + "\n")
+        rows = collect(args.advisories, args.osv_cache, mirrors, args.history, args.per_repo_other)
+    kept = write_examples(rows, mirrors, args.out)
     if not args.from_manifest:
         args.manifest.parent.mkdir(parents=True, exist_ok=True)
         with args.manifest.open("w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["repo", "sha", "label", "evidence"])
-            for r in sorted(kept, key=lambda r: (r.repo, r.sha)):
+            for r in kept:
                 w.writerow([r.repo, r.sha, r.label, r.evidence])
     counts: dict[str, int] = {}
     for r in kept:

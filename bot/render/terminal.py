@@ -184,7 +184,11 @@ def _tools_line(report: Report) -> Text:
 def _llm(report: Report) -> Text:
     llm = report.llm
     if llm.status is LLMStatus.SKIPPED and not llm.calls:
-        return Text.assemble(("LLM review: ", "bold"), f"skipped — {clean(llm.reason, limit=300)}")
+        text = Text.assemble(("LLM review: ", "bold"), f"skipped — {clean(llm.reason, limit=300)}")
+        if report.route.reasons:
+            text.append(f"\n  route (no model called): tier {report.route.tier.value} — "
+                        + "; ".join(clean(r, limit=200) for r in report.route.reasons[:5]), style="dim")
+        return text
     text = Text.assemble(
         ("LLM review: ", "bold"),
         f"{llm.status.value} · tier {report.route.tier.value} · {plural(len(llm.calls), 'call')}"

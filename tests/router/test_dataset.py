@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import importlib.util
 import json
 import subprocess
@@ -61,15 +62,19 @@ def test_advisory_rows_deduplicate_by_commit() -> None:
     assert len(rows) == 1 and rows[0].evidence.startswith("A-1")
 
 
+def patch(before: str, after: str) -> str:
+    return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), "a/f", "b/f"))
+
+
 def test_heuristics() -> None:
-    assert semantically_empty("-x = f(a,b)\n+x = f(\n+    a, b\n+)\n")
-    assert semantically_empty("-x = 'a'  # old\n+x = \"a\"  # new comment\n")
-    assert not semantically_empty("-if len(x) > 10:\n+if len(x) > 100:\n")
-    assert is_lint_commit("Fix typo", {"README.md": "-teh\n+the\n"})
-    assert is_lint_commit("Run black", {"src/a.py": "-x=f(a,b)\n+x = f(a, b)\n"})
-    assert is_lint_commit("bump flake8", {".pre-commit-config.yaml": "-rev: 1\n+rev: 2\n"})
-    assert is_lint_commit("Add install guide", {"docs/install.md": "+pip install x\n"}) is None
-    assert is_lint_commit("Fix typo", {"src/a.py": "-return a\n+return b\n"}) is None
+    assert semantically_empty(patch("x = f(a,b)\n", "x = f(\n    a, b\n)\n"))
+    assert semantically_empty(patch("x = 'a'  # old\n", 'x = "a"  # new comment\n'))
+    assert not semantically_empty(patch("if len(x) > 10:\n", "if len(x) > 100:\n"))
+    assert is_lint_commit("Fix typo", {"README.md": patch("teh\n", "the\n")})
+    assert is_lint_commit("Run black", {"src/a.py": patch("x=f(a,b)\n", "x = f(a, b)\n")})
+    assert is_lint_commit("bump flake8", {".pre-commit-config.yaml": patch("rev: 1\n", "rev: 2\n")})
+    assert is_lint_commit("Add install guide", {"docs/install.md": patch("", "pip install x\n")}) is None
+    assert is_lint_commit("Fix typo", {"src/a.py": patch("return a\n", "return b\n")}) is None
     assert cited_ids("Fix CVE-2021-1234 and GHSA-abcd-efgh-jkmp") == ["CVE-2021-1234"]  # a/b/d/e are not GHSA chars
     assert cited_ids("see ghsa-2345-6789-cfgh") == ["GHSA-2345-6789-CFGH"]
 

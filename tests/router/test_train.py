@@ -1,0 +1,94 @@
+"""Training, grouped cross-validation and calibration on a small fixture of diffs (needs scikit-learn)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+
+import pytest
+
+from govbot.policy.llm_config import LLMConfig
+from govbot.router.calibration import conformal_threshold, mix_saving, summary, wilson
+from govbot.router.features import change_features
+from govbot.router.riskmodel import parse_model
+
+pytest.importorskip("sklearn")
+
+from govbot.router.train import grouped_cv, offline_models, prepare, ship_logistic, split_calibration
+
+
+def diff(path: str, before: str, after: str) -> str:
+    body = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{path}", f"b/{path}"))
+    return f"diff --git a/{path} b/{path}\n{body}"
+
+
+def fixture_rows() -> list:
+    config = LLMConfig()
+    models = offline_models(config)
+    rows = []
+    for r in range(8):
+        repo = f"owner/repo{r}"
+        for i in range(4):
+            sec = diff(f"pkg/m{i}.py", f"def f{i}(s):\n    return s\n",
+                       f"def f{i}(s):\n    if len(s) > MAX_SIZE:\n        raise ValueError('too big')\n"
+                       f"    return html.escape(os.path.normpath(s))\n")
+            lint = diff(f"docs/p{i}.md", "Teh thing\n", "The thing\n")
+            feat = diff(f"pkg/n{i}.py", "def g():\n    return 1\n",
+                        f"def g():\n    return 1\n\n\ndef h{i}(items):\n    return [x * {i} for x in items]\n")
+            for label, text in (("security", sec), ("lint", lint), ("feature", feat)):
+                p = prepare(repo, f"{r}{i}{label}", label, text, config, models)
+                assert p is not None
+                rows.append(p)
+    return rows
+
+
+def test_conformal_threshold_and_intervals() -> None:
+    scores = [float(i) for i in range(1, 20)]  # n = 19
+    assert conformal_threshold(scores, 0.95) == 1.0  # k = floor(0.05 * 20) = 1
+    assert conformal_threshold(scores, 0.90) == 2.0  # k = 2
+    assert conformal_threshold(scores[:5], 0.95) == -math.inf  # too few: everything to pro
+    with pytest.raises(ValueError):
+        conformal_threshold(scores, 1.0)
+    lo, hi = wilson(95, 100)
+    assert 0.88 < lo < 0.95 < hi < 0.99
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_mix_saving_weights_classes_not_rows() -> None:
+    rows = [("security", "pro", 400)] + [("lint", "mini", 400)] * 10 + [("feature", "standard", 400)]
+    money = mix_saving(rows)
+    # 0.1 * 1.0 + 0.4 * 0.15 + 0.5 * 0.40 = 0.36 of always-pro
+    assert money["saving"] == pytest.approx(0.64)
+    s = summary(rows)
+    assert s["pro_recall"] == 1.0 and s["lint_mini"] == 1.0
+
+
+def test_calibration_split_holds_out_whole_repositories() -> None:
+    groups = [f"r{i % 8}" for i in range(40)]
+    fit, cal = split_calibration(groups)
+    assert not {groups[i] for i in fit} & {groups[i] for i in cal}
+    assert len({groups[i] for i in cal}) == 2
+
+
+def test_grouped_cv_and_shipping_are_deterministic() -> None:
+    rows = fixture_rows()
+    results = grouped_cv(rows, 0.8, folds=4)
+    assert set(results) == {"logistic", "knn", "gbt", "rules"}
+    assert results["logistic"]["pro_recall"] == 1.0  # a separable fixture: the learner finds it
+    assert results["logistic"]["lint_mini"] == 1.0
+    doc = ship_logistic(rows, 0.8, "test", {"note": "fixture"})
+    again = ship_logistic(rows, 0.8, "test", {"note": "fixture"})
+    assert json.dumps(doc, sort_keys=True) == json.dumps(again, sort_keys=True)
+    model = parse_model(doc)
+    sec = next(p for p in rows if p.label == "security")
+    lint = next(p for p in rows if p.label == "lint")
+    assert model.score(sec.feats) > model.threshold(0.8) > model.score(lint.feats)
+    assert any(name.startswith(("cue:", "+tok:")) for name, _ in model.explain(sec.feats))
+
+
+def test_features_are_named_and_bounded() -> None:
+    text = "".join(f"+x{i} = escape(y)\n" for i in range(2000))
+    feats = change_features([("pkg/a.py", "@@ -0,0 +1,2000 @@\n" + text)])
+    assert feats["cue:escape"] == pytest.approx(math.log1p(400))  # at most 400 lines read per file
+    assert feats["kind:code"] == 1.0 and feats["path:pkg"] == 1.0
