@@ -24,7 +24,7 @@ from pathlib import Path
 from govbot.bot.cli import eval_models, load_cases
 from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship
-from govbot.policy.llm_config import LLMConfig
+from govbot.policy.llm_config import LLMConfig, Routing
 from govbot.router.classify import RoutingRules, default_rules
 from govbot.router.evaluate import run_eval
 from govbot.router.plan import plan
@@ -243,7 +243,7 @@ def big_pr(files: int, lines: int) -> str:
 
 
 def latency(diffs: list[str], repeat: int, rules: RoutingRules | None = None) -> tuple[list[float], str]:
-    config = LLMConfig()
+    config = LLMConfig(routing=Routing(router="rules"))  # the old set checks the rules router only
     models = eval_models(config, os.environ)
     changes = [changeset_from_diff(d) for d in diffs]
     route = plan(changes[0], (), Authorship(), config, models, rules=rules)  # warm caches (rules, globs)
@@ -258,7 +258,7 @@ def latency(diffs: list[str], repeat: int, rules: RoutingRules | None = None) ->
 
 def measure(scan_limit: int | None) -> int:
     cases = load_cases(str(DATA), None)
-    config = LLMConfig()
+    config = LLMConfig(routing=Routing(router="rules"))  # the old set checks the rules router only
     result = run_eval(cases, config, eval_models(config, os.environ))
     print(eval_text(result))
     times, _ = latency([c.diff for c in cases], repeat=20)

@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from govbot.policy.llm_config import LLMConfig
-from govbot.router.train import LEARNERS, Prepared, grouped_cv, load_examples, offline_models, prepare, ship_logistic
+from govbot.router.catalogue import estimate_models
+from govbot.router.train import LEARNERS, Prepared, grouped_cv, load_examples, prepare, ship_logistic
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", default=dt.date.today().isoformat())
     args = ap.parse_args(argv)
     config = LLMConfig()
-    models = offline_models(config)
+    models = estimate_models(config)
     t0 = time.perf_counter()
     cached: dict[tuple[str, str], Prepared] = {}
     if args.cache and Path(args.cache).exists():
@@ -61,8 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.cache, "w") as fh:
             for p in rows:
                 fh.write(json.dumps(dataclasses.asdict(p), sort_keys=True) + "\n")
+    # An advisory "fix commit" whose diff is only docs (the changelog that announces the fix) or only
+    # lock files (a dependency upgrade, which the supply-chain checks cover) has no fix to review.
+    no_fix = [p for p in rows if p.label == "security" and p.lint
+              and {n for n in p.feats if n.startswith("rule:lint:")} <= {"rule:lint:docs", "rule:lint:lock file"}]
+    rows = [p for p in rows if p not in no_fix]
     counts = {lab: sum(p.label == lab for p in rows) for lab in ("security", "lint", "feature")}
     data = {"rows": len(rows), "skipped_unparsable": skipped, "by_label": counts,
+            "security_without_code_left_out": len(no_fix),
             "repos": len({p.repo for p in rows}),
             "security_repos": len({p.repo for p in rows if p.label == "security"})}
     print(json.dumps(data), f"(prepared in {time.perf_counter() - t0:.0f}s)", file=sys.stderr)

@@ -155,7 +155,10 @@ def change_features(files: Sequence[tuple[str, str]], classes: Sequence[FileClas
         feats[f"-tok:{tok}"] = 1.0
     for tok in added_tok & removed_tok:
         feats[f"=tok:{tok}"] = 1.0
+    joined = "\n".join(cue_lines)
     for cue, regex in _CUES.items():
+        if not regex.search(joined):  # exact prefilter: a match in one line is a match in the whole
+            continue
         hits = sum(1 for line in cue_lines if regex.search(line))
         if hits:
             feats[f"cue:{cue}"] = math.log1p(hits)

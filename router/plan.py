@@ -102,8 +102,12 @@ def plan(
         return Route(tier=Tier.NONE, reasons=("no changed files",), skip_reason="no changed files")
 
     if config.routing.router == "learned":
-        risk = learned_risk(change, classes, texts, findings, authorship, config,
-                            risk_model or default_model(), reasons)
+        floors = floor_reasons(classes, texts, findings)
+        if not floors and all(c.lint for c in classes):
+            risk = []  # lint-level by the rules: mini, never scored (the calibration counts these as misses)
+        else:
+            risk = learned_risk(change, classes, texts, findings, authorship, config,
+                                risk_model or default_model(), reasons, floors)
     else:
         risk = _risk_reasons(classes, findings, authorship, rules.scan_limit_chars)
     lint = not risk and all(c.lint for c in classes)
@@ -183,10 +187,10 @@ def learned_risk(
     config: LLMConfig,
     model: RiskModel,
     notes: list[str],
+    floors: Sequence[str],
 ) -> list[str]:
     """Pro reasons under the learned router (empty: not security-sensitive); the score and threshold
     are always recorded in ``notes`` so every route explains itself."""
-    floors = floor_reasons(classes, texts, findings)
     feats = change_features([(f.path, texts[f.path]) for f in change.files], classes)
     score = model.score(feats)
     target = config.routing.recall_target

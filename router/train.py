@@ -66,10 +66,16 @@ def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, model
                     rules_tier, floor, all(c.lint for c in classes), small.value)
 
 
+NEVER_PRO = -1e9  # the calibration score of a security fix that plan() would never send to pro
+
+
 def route_tier(p: Prepared, score: float, threshold: float) -> str:
-    if p.floor or score >= threshold:
+    """plan()'s order: floors -> pro; rules' lint-level -> mini; score >= threshold -> pro; size."""
+    if p.floor:
         return Tier.PRO.value
-    return Tier.MINI.value if p.lint else p.small_tier
+    if p.lint:
+        return Tier.MINI.value
+    return Tier.PRO.value if score >= threshold else p.small_tier
 
 
 def design(rows: Sequence[Prepared], buckets: int = BUCKETS) -> Any:
@@ -90,10 +96,15 @@ def design(rows: Sequence[Prepared], buckets: int = BUCKETS) -> Any:
     return csr_matrix((np.array(data), np.array(cols), np.array(ptr)), shape=(len(rows), buckets))
 
 
-def dense_names(rows: Iterable[Prepared]) -> list[str]:
-    """Named non-token features (shape, cues, rules, kinds, extensions) for the tree learner."""
-    names = {n for p in rows for n in p.feats if not n.startswith(("+tok:", "-tok:", "=tok:", "path:"))}
-    return sorted(names)
+def dense_names(rows: Iterable[Prepared], min_rows: int = 20) -> list[str]:
+    """Named non-token features (shape, cues, rules, kinds, extensions) seen in at least ``min_rows``
+    rows, for the tree learner."""
+    seen: dict[str, int] = {}
+    for p in rows:
+        for n in p.feats:
+            if not n.startswith(("+tok:", "-tok:", "=tok:", "path:")):
+                seen[n] = seen.get(n, 0) + 1
+    return sorted(n for n, c in seen.items() if c >= min_rows)
 
 
 def make_learner(kind: str, seed: int = 0) -> Any:
@@ -109,7 +120,7 @@ def make_learner(kind: str, seed: int = 0) -> Any:
         return make_pipeline(Normalizer(), KNeighborsClassifier(n_neighbors=15, weights="distance", metric="cosine",
                                                                 algorithm="brute"))
     if kind == "gbt":
-        return HistGradientBoostingClassifier(max_iter=200, learning_rate=0.08, max_leaf_nodes=15,
+        return HistGradientBoostingClassifier(max_iter=120, learning_rate=0.1, max_leaf_nodes=15,
                                               class_weight="balanced", random_state=seed)
     raise ValueError(kind)
 
@@ -158,7 +169,10 @@ def fit_and_calibrate(
         return _scores(model, kind, _features_for(kind, batch, names))
 
     cal_pos = [rows[i] for i in cal if rows[i].label == "security"]
-    pos_scores = [float(s) for s in score(cal_pos)] if cal_pos else []
+    # A fix that plan() routes by a floor is pro anyway (+inf); one it calls lint-level never
+    # reaches the score (NEVER_PRO): the threshold must make up for it to keep the guarantee.
+    pos_scores = [NEVER_PRO if p.lint and not p.floor else float(s)
+                  for p, s in zip(cal_pos, score(cal_pos), strict=True)] if cal_pos else []
     threshold = conformal_threshold(pos_scores, target) if pos_scores else -math.inf
     return model, threshold, pos_scores, score
 

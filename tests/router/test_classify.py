@@ -15,7 +15,7 @@ from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError
 from govbot.core.globs import glob_match
 from govbot.core.models import Authorship, Tier
-from govbot.policy.llm_config import LLMConfig
+from govbot.policy.llm_config import LLMConfig, Routing
 from govbot.router.catalogue import default_catalogue, resolve_models
 from govbot.router.classify import (
     CodeRule,
@@ -28,6 +28,8 @@ from govbot.router.classify import (
 )
 from govbot.router.env import LLMEnvironment
 from govbot.router.plan import Route, plan
+
+RULES = Routing(router="rules")  # these tests pin the hand-written rules (llm.routing.router: rules)
 
 DATA = YAML(typ="safe").load(resources.files("govbot.router").joinpath("data/routing.yml").read_text("utf-8"))
 GLOBS = ("ci_cd", "docker_iac", "manifests", "install_scripts", "agent_instructions", "lock_files", "docs")
@@ -134,7 +136,7 @@ def _diff(path: str, before: str, after: str) -> str:
 
 
 def _route(text: str, rules: RoutingRules) -> Route:
-    config = LLMConfig()
+    config = LLMConfig(routing=RULES)
     models = resolve_models(config, LLMEnvironment(openai_api_key="k1", anthropic_api_key="k2"), default_catalogue())
     return plan(changeset_from_diff(text), (), Authorship(), config, models, rules=rules)
 

@@ -10,10 +10,12 @@ from pydantic import ValidationError
 from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError
 from govbot.core.models import AIVerdict, Authorship, Finding, Severity, Suppression, Tier
-from govbot.policy.llm_config import ForceTier, LLMConfig, Tiers
+from govbot.policy.llm_config import ForceTier, LLMConfig, Routing, Tiers
 from govbot.router.catalogue import default_catalogue, resolve_models
 from govbot.router.env import LLMEnvironment
 from govbot.router.plan import Route, plan
+
+RULES = Routing(router="rules")  # these tests pin the hand-written rules (llm.routing.router: rules)
 
 ENV = LLMEnvironment(openai_api_key="k1", anthropic_api_key="k2")
 
@@ -25,7 +27,7 @@ def diff(path: str, before: str, after: str) -> str:
 
 def route(text: str, *, config: LLMConfig | None = None, findings: tuple[Finding, ...] = (),
           ai: bool = False, env: LLMEnvironment = ENV, force: Tier | None = None) -> Route:
-    config = config or LLMConfig()
+    config = config or LLMConfig(routing=RULES)
     authorship = Authorship(ai_generated=AIVerdict.YES, agents=("copilot",)) if ai else Authorship()
     models = resolve_models(config, env, default_catalogue())
     return plan(changeset_from_diff(text), findings, authorship, config, models, force_tier=force)
@@ -94,25 +96,25 @@ def test_difficulty_picks_mini_or_standard() -> None:
 
 def test_force_tier_globs_and_deep_but_never_below_a_risk_rule() -> None:
     small = diff("experimental/a.py", "x = 1\n", "x = 2\n")
-    cfg = LLMConfig(force_tier=[ForceTier(paths=["experimental/**"], tier="standard")])
+    cfg = LLMConfig(routing=RULES, force_tier=[ForceTier(paths=["experimental/**"], tier="standard")])
     assert route(small, config=cfg).tier is Tier.STANDARD
     assert route(small, force=Tier.PRO).tier is Tier.PRO
     risky = diff("experimental/a.py", "x = 1\n", "os.system(x)\n")
-    down = LLMConfig(force_tier=[ForceTier(paths=["experimental/**"], tier="mini")])
+    down = LLMConfig(routing=RULES, force_tier=[ForceTier(paths=["experimental/**"], tier="mini")])
     r = route(risky, config=down)
     assert r.tier is Tier.PRO and any("does not override a hard risk rule" in x for x in r.reasons)
 
 
 def test_lint_skip_unless_ai_authored() -> None:
     doc = diff("README.md", "a\n", "b\n")
-    cfg = LLMConfig(lint_level="skip")
+    cfg = LLMConfig(routing=RULES, lint_level="skip")
     assert route(doc, config=cfg).tier is Tier.NONE
     assert route(doc, config=cfg, ai=True).tier is Tier.MINI
 
 
 def test_confidential_paths_without_on_prem_are_left_out() -> None:
     text = diff("src/a.py", "x = 1\n", "x = 2\n") + diff("secretive/b.py", "y = 1\n", "y = 2\n")
-    r = route(text, config=LLMConfig(confidential=["secretive/**"]))
+    r = route(text, config=LLMConfig(routing=RULES, confidential=["secretive/**"]))
     assert [f.path for f in r.files] == ["src/a.py"]
     assert r.excluded == (("secretive/b.py", "confidential path and no on-prem model for this tier"),)
 
@@ -125,11 +127,11 @@ def test_no_key_gives_a_plan_without_a_model_and_an_estimate() -> None:
 
 
 def test_default_tiers_follow_the_keys_present() -> None:
-    only_openai = resolve_models(LLMConfig(), LLMEnvironment(openai_api_key="k"), default_catalogue())
+    only_openai = resolve_models(LLMConfig(routing=RULES), LLMEnvironment(openai_api_key="k"), default_catalogue())
     assert [m.ref for m in only_openai.candidates(Tier.PRO)] == ["openai/gpt-5"]
     onprem = LLMEnvironment.from_env({"GOVBOT_ONPREM_BASE_URL": "http://llm.internal:8000/v1",
                                       "GOVBOT_ONPREM_MODEL": "qwen2.5-coder:32b", "GITHUB_TOKEN": "x"})
-    models = resolve_models(LLMConfig(), onprem, default_catalogue())
+    models = resolve_models(LLMConfig(routing=RULES), onprem, default_catalogue())
     assert [m.ref for m in models.candidates(Tier.MINI)] == ["onprem/qwen2.5-coder:32b"]
     assert models.candidates(Tier.MINI)[0].on_prem and "GITHUB_TOKEN" not in onprem.extra
 
@@ -139,13 +141,13 @@ def test_config_is_strict() -> None:
         LLMConfig.model_validate({"endpoints": {"gw": {"kind": "openai_compatible", "base_url": "https://x",
                                                        "api_key_env": "GITHUB_TOKEN"}}})
     with pytest.raises(ValidationError, match="names endpoint 'nowhere'"):
-        LLMConfig(tiers=Tiers(pro=["nowhere/model"]))
+        LLMConfig(routing=RULES, tiers=Tiers(pro=["nowhere/model"]))
     with pytest.raises(ValidationError):
         LLMConfig.model_validate({"lint_level": "never"})
     with pytest.raises(ValidationError):
         LLMConfig.model_validate({"confidential": ["/abs/**"]})
     with pytest.raises(ConfigError, match="no price"):
-        resolve_models(LLMConfig(tiers=Tiers(pro=["openai/unknown-model"])), ENV, default_catalogue())
+        resolve_models(LLMConfig(routing=RULES, tiers=Tiers(pro=["openai/unknown-model"])), ENV, default_catalogue())
     priced = LLMConfig.model_validate({"tiers": {"pro": ["openai/unknown-model"]},
                                        "catalogue": {"unknown-model": {"input": 1, "output": 2}}})
     assert resolve_models(priced, ENV, default_catalogue()).candidates(Tier.PRO)[0].price.output == 2

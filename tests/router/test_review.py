@@ -94,7 +94,8 @@ def env_for(fake: FakeLLM, **kw: object) -> LLMEnvironment:
 
 
 def config(**kw: object) -> LLMConfig:
-    base: dict[str, object] = {"timeout_s": 0.5, "max_retries": 1, "retry_backoff_s": 0, "max_retry_after_s": 1}
+    base: dict[str, object] = {"timeout_s": 0.5, "max_retries": 1, "retry_backoff_s": 0, "max_retry_after_s": 1,
+                               "routing": {"router": "rules"}}  # these tests pin tiers chosen by the rules
     base.update(kw)
     return LLMConfig.model_validate(base)
 

@@ -10,12 +10,13 @@ import pytest
 
 from govbot.policy.llm_config import LLMConfig
 from govbot.router.calibration import conformal_threshold, mix_saving, summary, wilson
+from govbot.router.catalogue import estimate_models
 from govbot.router.features import change_features
 from govbot.router.riskmodel import parse_model
 
 pytest.importorskip("sklearn")
 
-from govbot.router.train import grouped_cv, offline_models, prepare, ship_logistic, split_calibration
+from govbot.router.train import grouped_cv, prepare, ship_logistic, split_calibration
 
 
 def diff(path: str, before: str, after: str) -> str:
@@ -25,7 +26,7 @@ def diff(path: str, before: str, after: str) -> str:
 
 def fixture_rows() -> list:
     config = LLMConfig()
-    models = offline_models(config)
+    models = estimate_models(config)
     rows = []
     for r in range(8):
         repo = f"owner/repo{r}"
