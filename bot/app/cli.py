@@ -1,0 +1,111 @@
+"""``govbot app …``: serve (receiver + in-process worker), worker, migrate, report, export-feedback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from govbot.core.errors import GovbotError
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    app = sub.add_parser("app", help="run govbot as a self-hosted GitHub App")
+    build(app)
+    return app
+
+
+def build(app: argparse.ArgumentParser) -> None:
+    cmds = app.add_subparsers(dest="app_command", required=True)
+    cmds.add_parser("serve", help="webhook receiver and an in-process worker (SQLite by default)")
+    cmds.add_parser("worker", help="a worker only (scale-out: several, on any machine)")
+    cmds.add_parser("receiver", help="a receiver only (scale-out: several behind a load balancer)")
+    cmds.add_parser("migrate", help="create or upgrade the database (safe with several replicas)")
+    report = cmds.add_parser("report", help="cost and decisions per repository for a period")
+    report.add_argument("--since", required=True, help="YYYY-MM-DD (UTC)")
+    report.add_argument("--until", help="YYYY-MM-DD (UTC), exclusive; default now")
+    export = cmds.add_parser("export-feedback", help="feedback events as JSONL for `govbot router calibrate`")
+    export.add_argument("--since", help="YYYY-MM-DD (UTC)")
+
+
+def _day(text: str) -> float:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+    except ValueError as exc:
+        raise GovbotError(f"--since/--until: {text!r} is not YYYY-MM-DD") from exc
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
+    from govbot.bot.app import logs
+    from govbot.bot.app.runtime import Runtime
+    from govbot.bot.app.settings import settings_from_env
+
+    settings = settings_from_env(env)
+    logs.configure(env.get("GOVBOT_LOG_LEVEL", "INFO"))
+    cmd = args.app_command
+    if cmd == "migrate":
+        Runtime.build(settings, with_worker=False, migrate=True)
+        print("govbot app: database is at the latest revision", file=out)
+        return 0
+    if cmd in ("report", "export-feedback"):
+        rt = Runtime.build(settings, with_worker=False)
+        if cmd == "report":
+            until = _day(args.until) if args.until else time.time()
+            for row in rt.store.report(_day(args.since), until):
+                print(f"{row['repo']}\t{row['outcome']}\t{row['runs']}\t{row['cost_usd']:.4f}", file=out)
+            return 0
+        since = _day(args.since) if args.since else 0.0
+        for fb in rt.store.feedback(since):
+            print(json.dumps({"repo": fb.repo, "pr": fb.pr, "sha": fb.sha, "label": fb.label, "source": fb.source,
+                              "time": datetime.fromtimestamp(fb.time, UTC).isoformat()}, sort_keys=True), file=out)
+        return 0
+    if cmd == "worker":
+        rt = Runtime.build(settings, with_worker=True)
+        assert rt.sweeper is not None
+        rt.sweeper.start()
+        rt.consumer().run()  # blocks; SIGINT/SIGTERM stop it gracefully
+        return 0
+    return _serve(settings, with_worker=cmd == "serve")
+
+
+def _serve(settings: object, *, with_worker: bool) -> int:
+    import uvicorn
+
+    from govbot.bot.app.receiver import create_app
+    from govbot.bot.app.runtime import Runtime
+    from govbot.bot.app.settings import AppSettings
+
+    assert isinstance(settings, AppSettings)
+    rt = Runtime.build(settings, with_worker=with_worker, migrate=settings.is_sqlite)
+    consumer = None
+    if with_worker:
+        consumer = rt.consumer()
+        consumer.start()  # worker threads; uvicorn then owns the signal handlers
+        assert rt.sweeper is not None
+        rt.sweeper.start()
+    config = uvicorn.Config(create_app(settings, rt.store, rt.jobs), host=settings.host, port=settings.port,
+                            log_level="warning", access_log=False)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if consumer is not None:
+            assert rt.sweeper is not None
+            rt.sweeper.stop()
+            consumer.stop(graceful=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="govbot app")
+    build(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args, os.environ, sys.stdout)
+    except GovbotError as exc:
+        print(f"govbot app: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,379 @@
+"""The App's state: every decision about a delivery or a run is one short transaction here.
+
+The store, not the queue, is the source of truth. A job only carries a run id; a run is claimed
+with a lease that a heartbeat extends, so a run whose worker died is taken over by the sweeper,
+and a second copy of a job finds the run already claimed or finished and does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from govbot.bot.app.events import Intake
+from govbot.bot.app.models import Audit, Counter, Delivery, Feedback, Installation, Repository, Run
+
+ACTIVE = ("pending", "running")
+Clock = Callable[[], float]
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """An engine for ``url``; SQLite gets WAL and BEGIN IMMEDIATE so writers queue, not fail."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # SQLAlchemy's documented pysqlite recipe
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    if schema:
+        options["connect_args"] = {"options": f"-csearch_path={schema}"}
+    return create_engine(url, **options)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The receiver's answer: the delivery is stored; enqueue ``run_id`` / ``command_id`` if set."""
+
+    duplicate: bool
+    run_id: int | None = None
+    command_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: int
+    installation_id: int
+    repo: str
+    pr: int
+    head_sha: str
+    kind: str
+    state: str
+    token: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Claimed:
+    run: RunView
+
+
+@dataclass(frozen=True)
+class Busy:
+    delay_s: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Gone:
+    why: str
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcome: str
+    conclusion: str
+    findings: int = 0
+    tier: str = ""
+    cost_usd: float = 0.0
+    error: str = ""
+
+
+def _view(r: Run) -> RunView:
+    return RunView(r.id, r.installation_id, r.repo, r.pr, r.head_sha, r.kind, r.state, r.token, r.attempts)
+
+
+class Store:
+    def __init__(self, engine: Engine, clock: Clock = time.time) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def _lock_installation(self, s: Session, inst_id: int, account: str = "") -> Installation:
+        """The installation row, locked: claims and new runs of one installation go one at a time."""
+        inst = s.execute(select(Installation).where(Installation.id == inst_id).with_for_update()).scalar()
+        if inst is None:
+            inst = Installation(id=inst_id, account=account, created_at=self.clock(), blocked_until=0.0)
+            s.add(inst)
+            s.flush()
+        return inst
+
+    # -- receiver ---------------------------------------------------------------------------
+
+    def record(self, intake: Intake, payload: dict[str, Any] | None = None) -> Recorded:
+        """Store the delivery and create-or-keep its run, in one transaction."""
+        for _ in range(3):
+            try:
+                with self.tx() as s:
+                    return self._record(s, intake, payload)
+            except IntegrityError:
+                # A concurrent request stored the same X-GitHub-Delivery (report what it stored)
+                # or the same new installation/run (try again: the row is there now).
+                with self.tx() as s:
+                    existing = s.execute(select(Delivery).where(Delivery.guid == intake.guid)).scalar()
+                    if existing is not None:
+                        return self._duplicate(s, existing)
+        raise RuntimeError(f"delivery {intake.guid}: could not be stored after 3 attempts")
+
+    def _duplicate(self, s: Session, d: Delivery) -> Recorded:
+        # Enqueue again if the work is still waiting: the first answer may have been a 503.
+        run = s.get(Run, d.run_id) if d.run_id is not None else None
+        return Recorded(duplicate=True, run_id=run.id if run is not None and run.state == "pending" else None,
+                        command_id=d.id if d.disposition == "command" and d.state == "pending" else None)
+
+    def _record(self, s: Session, intake: Intake, payload: dict[str, Any] | None) -> Recorded:
+        existing = s.execute(select(Delivery).where(Delivery.guid == intake.guid)).scalar()
+        if existing is not None:
+            return self._duplicate(s, existing)
+        now = self.clock()
+        d = Delivery(guid=intake.guid, event=intake.event, action=intake.action,
+                     installation_id=intake.installation_id, repo=intake.repo, pr=intake.pr,
+                     disposition=intake.disposition, received_at=now, state="done")
+        s.add(d)
+        if intake.disposition == "uninstall" and intake.installation_id is not None:
+            s.flush()
+            self._delete_installation(s, intake.installation_id)
+            return Recorded(duplicate=False)
+        if intake.disposition == "command":
+            d.state = "pending"
+            d.payload = json.dumps(payload or {}, sort_keys=True)
+            s.flush()
+            return Recorded(duplicate=False, command_id=d.id)
+        if intake.disposition != "run" or intake.installation_id is None or intake.pr is None:
+            return Recorded(duplicate=False)
+        run = self._create_or_keep(s, intake.installation_id, intake.account, intake.repo, intake.pr,
+                                   intake.head_sha, intake.kind)
+        d.run_id = run.id
+        return Recorded(duplicate=False, run_id=run.id if run.state == "pending" else None)
+
+    def _create_or_keep(self, s: Session, inst_id: int, account: str, repo: str, pr: int, sha: str,
+                        kind: str, revive: tuple[str, ...] = ()) -> Run:
+        self._lock_installation(s, inst_id, account)
+        if s.execute(select(Repository.id).where(Repository.installation_id == inst_id,
+                                                 Repository.full_name == repo)).first() is None:
+            s.add(Repository(installation_id=inst_id, full_name=repo))
+        now = self.clock()
+        run = s.execute(select(Run).where(Run.installation_id == inst_id, Run.repo == repo, Run.pr == pr,
+                                          Run.head_sha == sha, Run.kind == kind)).scalar()
+        if run is None:
+            run = Run(installation_id=inst_id, repo=repo, pr=pr, head_sha=sha, kind=kind, state="pending",
+                      token="", attempts=0, created_at=now, due_at=now, lease_until=0.0)
+            s.add(run)
+            s.flush()
+        elif run.state in revive:
+            run.state, run.due_at, run.token = "pending", now, ""
+        # At most one pending and one running run per pull request: older heads are superseded.
+        s.execute(update(Run).where(Run.installation_id == inst_id, Run.repo == repo, Run.pr == pr,
+                                    Run.id != run.id, Run.head_sha != sha, Run.state.in_(ACTIVE))
+                  .values(state="superseded", finished_at=now))
+        return run
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def get_run(self, run_id: int) -> RunView | None:
+        with self.tx() as s:
+            r = s.get(Run, run_id)
+            return _view(r) if r is not None else None
+
+    def claim(self, run_id: int, lease_s: float, max_running: int) -> Claimed | Busy | Gone:
+        now = self.clock()
+        with self.tx() as s:
+            r = s.get(Run, run_id)
+            if r is None:
+                return Gone("no such run")
+            inst = self._lock_installation(s, r.installation_id)
+            s.refresh(r)
+            if r.state not in ACTIVE:
+                return Gone(f"run is {r.state}")
+            if r.state == "running" and r.lease_until > now:
+                return Gone("run is held by a live worker")
+            if inst.blocked_until > now:
+                return Busy(inst.blocked_until - now, "installation rate-limited")
+            if r.due_at > now + 0.05:
+                return Busy(r.due_at - now, "run not due yet")
+            running = s.execute(select(Run.id, Run.installation_id, Run.repo, Run.pr).where(
+                Run.installation_id == r.installation_id, Run.state == "running", Run.lease_until > now,
+                Run.id != r.id)).all()
+            if any(row.repo == r.repo and row.pr == r.pr for row in running):
+                return Busy(1.0, "another run of this pull request is running")
+            if len(running) >= max_running:
+                return Busy(1.0, "installation at its concurrency limit")
+            r.state, r.token, r.attempts = "running", uuid.uuid4().hex, r.attempts + 1
+            r.lease_until, r.started_at = now + lease_s, r.started_at or now
+            return Claimed(_view(r))
+
+    def heartbeat(self, run: RunView, lease_s: float) -> bool:
+        """Extend the lease; False when the run is no longer ours (superseded, taken over)."""
+        with self.tx() as s:
+            res = s.execute(update(Run).where(Run.id == run.id, Run.token == run.token, Run.state == "running")
+                            .values(lease_until=self.clock() + lease_s))
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def is_current(self, run: RunView) -> bool:
+        with self.tx() as s:
+            state = s.execute(select(Run.state).where(Run.id == run.id, Run.token == run.token)).scalar()
+            return state == "running"
+
+    def _end(self, run: RunView, **values: Any) -> bool:
+        with self.tx() as s:
+            res = s.execute(update(Run).where(Run.id == run.id, Run.token == run.token, Run.state == "running")
+                            .values(finished_at=self.clock(), **values))
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def finish(self, run: RunView, result: RunResult) -> bool:
+        return self._end(run, state="failed" if result.error else "done", outcome=result.outcome,
+                         conclusion=result.conclusion, findings=result.findings, tier=result.tier,
+                         cost_usd=result.cost_usd, error=result.error[:2000])
+
+    def supersede(self, run: RunView) -> bool:
+        return self._end(run, state="superseded")
+
+    def release(self, run: RunView, delay_s: float) -> bool:
+        """Give a claimed run back (GitHub said wait): pending again, due after ``delay_s``."""
+        with self.tx() as s:
+            res = s.execute(update(Run).where(Run.id == run.id, Run.token == run.token, Run.state == "running")
+                            .values(state="pending", token="", lease_until=0.0, due_at=self.clock() + delay_s))
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def block_installation(self, inst_id: int, until: float) -> None:
+        with self.tx() as s:
+            inst = self._lock_installation(s, inst_id)
+            inst.blocked_until = max(inst.blocked_until, until)
+
+    def note_rate_limit(self, inst_id: int, remaining: int) -> None:
+        with self.tx() as s:
+            s.execute(update(Installation).where(Installation.id == inst_id).values(rate_remaining=remaining))
+
+    def rerun(self, inst_id: int, repo: str, pr: int, sha: str, kind: str) -> int | None:
+        """A command asked for a (re)run of this head: the run id to enqueue, or None."""
+        with self.tx() as s:
+            run = self._create_or_keep(s, inst_id, "", repo, pr, sha, kind, revive=("done", "failed", "superseded"))
+            return run.id if run.state == "pending" else None
+
+    def follow_head(self, inst_id: int, repo: str, pr: int, sha: str, kind: str) -> int | None:
+        """GitHub says the PR's head is ``sha``: make sure its run exists and is not superseded
+        (a late delivery of an older push may have superseded it). The run id to enqueue, or None."""
+        with self.tx() as s:
+            run = self._create_or_keep(s, inst_id, "", repo, pr, sha, kind, revive=("superseded",))
+            return run.id if run.state == "pending" else None
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def command(self, delivery_id: int) -> tuple[Delivery, dict[str, Any]] | None:
+        with self.tx() as s:
+            d = s.get(Delivery, delivery_id)
+            if d is None or d.state != "pending":
+                return None
+            return d, json.loads(d.payload or "{}")
+
+    def command_done(self, delivery_id: int) -> None:
+        with self.tx() as s:
+            s.execute(update(Delivery).where(Delivery.id == delivery_id).values(state="done", payload=None))
+
+    # -- sweeper ----------------------------------------------------------------------------
+
+    def stuck(self, grace_s: float) -> tuple[list[int], list[int]]:
+        """Runs to enqueue again (lease expired, or pending and overdue) and pending commands."""
+        now = self.clock()
+        with self.tx() as s:
+            runs = s.execute(select(Run.id).where(
+                ((Run.state == "running") & (Run.lease_until < now))
+                | ((Run.state == "pending") & (Run.due_at < now - grace_s)))).scalars().all()
+            commands = s.execute(select(Delivery.id).where(
+                Delivery.state == "pending", Delivery.received_at < now - grace_s)).scalars().all()
+            return list(runs), list(commands)
+
+    def known_guids(self, guids: list[str]) -> set[str]:
+        with self.tx() as s:
+            return set(s.execute(select(Delivery.guid).where(Delivery.guid.in_(guids))).scalars())
+
+    # -- audit, feedback, counters ------------------------------------------------------------
+
+    def audit(self, run: RunView, action: str, target: str = "") -> None:
+        with self.tx() as s:
+            s.add(Audit(installation_id=run.installation_id, repo=run.repo, pr=run.pr, run_id=run.id,
+                        action=action, target=target[:255], time=self.clock()))
+
+    def add_feedback(self, key: str, inst_id: int, repo: str, pr: int, sha: str, label: str, source: str,
+                     actor: str) -> bool:
+        try:
+            with self.tx() as s:
+                s.add(Feedback(key=key[:128], installation_id=inst_id, repo=repo, pr=pr, sha=sha, label=label,
+                               source=source, actor=actor, time=self.clock()))
+            return True
+        except IntegrityError:
+            return False
+
+    def feedback(self, since: float = 0.0) -> list[Feedback]:
+        with self.tx() as s:
+            return list(s.execute(select(Feedback).where(Feedback.time >= since).order_by(Feedback.id)).scalars())
+
+    def bump(self, name: str, by: int = 1) -> None:
+        for _ in range(3):
+            try:
+                with self.tx() as s:
+                    res = s.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + by))
+                    if not res.rowcount:  # type: ignore[attr-defined]
+                        s.add(Counter(name=name, value=by))
+                return
+            except IntegrityError:
+                continue
+
+    def metrics(self) -> dict[str, Any]:
+        now = self.clock()
+        with self.tx() as s:
+            states = dict(s.execute(select(Run.state, func.count()).group_by(Run.state)).all())
+            oldest = s.execute(select(func.min(Run.created_at)).where(Run.state.in_(ACTIVE))).scalar()
+            counters = dict(s.execute(select(Counter.name, Counter.value)).all())
+            rate = dict(s.execute(select(Installation.id, Installation.rate_remaining)).all())
+            deliveries = dict(s.execute(select(Delivery.disposition, func.count())
+                                        .group_by(Delivery.disposition)).all())
+        return {"runs": states, "oldest_active_run_age_s": (now - oldest) if oldest else 0.0,
+                "counters": counters, "rate_limit_remaining": rate, "deliveries": deliveries}
+
+    # -- data the security lead uses ----------------------------------------------------------
+
+    def report(self, since: float, until: float) -> list[dict[str, Any]]:
+        with self.tx() as s:
+            rows = s.execute(select(Run.repo, Run.outcome, func.count(), func.sum(Run.cost_usd))
+                             .where(Run.finished_at >= since, Run.finished_at < until,
+                                    Run.state.in_(("done", "failed")))
+                             .group_by(Run.repo, Run.outcome).order_by(Run.repo, Run.outcome)).all()
+        return [{"repo": r[0], "outcome": r[1], "runs": int(r[2]), "cost_usd": float(r[3] or 0.0)} for r in rows]
+
+    def _delete_installation(self, s: Session, inst_id: int) -> None:
+        for model in (Run, Feedback, Audit):
+            s.execute(delete(model).where(model.installation_id == inst_id))
+        s.execute(delete(Delivery).where(Delivery.installation_id == inst_id, Delivery.disposition != "uninstall"))
+        s.execute(delete(Repository).where(Repository.installation_id == inst_id))
+        s.execute(delete(Installation).where(Installation.id == inst_id))
+
+    def runs_of(self, repo: str, pr: int) -> list[RunView]:
+        with self.tx() as s:
+            return [_view(r) for r in s.execute(select(Run).where(Run.repo == repo, Run.pr == pr)
+                                                .order_by(Run.id)).scalars()]

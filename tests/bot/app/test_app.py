@@ -1,0 +1,201 @@
+"""The App end to end: real uvicorn receiver, real Huey workers, the HTTP fake GitHub, on
+SQLite+SqliteHuey and on PostgreSQL+RedisHuey."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from govbot.bot.app.events import classify
+from tests.bot.app.fakeapp import AppFake, comment_event, pr_event, sign
+from tests.bot.app.harness import SECRET, AppUnderTest, running_app, wait_for
+from tests.bot.fakegithub import FakePull, Fault, User
+
+BACKENDS = ["sqlite", "postgres"]
+AUTHOR = User("dev", 1)
+
+
+def add_pr(fake: AppFake, number: int, sha: str) -> FakePull:
+    return fake.add_pull(FakePull(number=number, author=AUTHOR, title="t", body="", head_sha=sha, base_sha="b" * 40))
+
+
+def checks_for(fake: AppFake, sha: str) -> list[dict[str, object]]:
+    return [c for c in fake.check_runs.values() if c["head_sha"] == sha]
+
+
+def done(app: AppUnderTest, repo: str, pr: int, sha: str) -> bool:
+    return any(r.head_sha == sha and r.state in ("done", "failed", "superseded")
+               for r in app.rt.store.runs_of(repo, pr))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_delivery_publishes_one_comment_one_check_and_labels(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path) as (fake, app):
+        add_pr(fake, 1, "a" * 40)
+        t0 = time.perf_counter()
+        assert fake.send("pull_request", pr_event(11, "acme/web", 1, "a" * 40), "d-1") == 202
+        assert time.perf_counter() - t0 < 1.0
+        wait_for(lambda: done(app, "acme/web", 1, "a" * 40), what="the run")
+        [comment] = fake.comments_on(1)
+        assert "a" * 40 in comment["body"] and comment["user"].login == "govbot[bot]"
+        [check] = checks_for(fake, "a" * 40)
+        assert (check["status"], check["conclusion"]) == ("completed", "success")
+        assert fake.issue_labels(1) == ["govbot-reviewed"]
+        [run] = app.rt.store.runs_of("acme/web", 1)
+        assert run.state == "done" and run.attempts == 1
+        metrics = httpx.get(app.url.replace("/webhook", "/metrics")).text
+        assert 'govbot_runs{state="done"} 1' in metrics and "govbot_github_responses_2xx_total" in metrics
+        assert httpx.get(app.url.replace("/webhook", "/healthz")).json()["ok"] is True
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_duplicates_in_sequence_and_at_once_make_one_run_comment_and_check(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path) as (fake, app):
+        add_pr(fake, 2, "c" * 40)
+        body = pr_event(11, "acme/web", 2, "c" * 40)
+        assert [fake.send("pull_request", body, "dup-1") for _ in range(3)] == [202, 202, 202]
+        other = pr_event(11, "acme/web", 2, "c" * 40, action="reopened")  # same SHA, other delivery
+        threads = [threading.Thread(target=fake.send, args=("pull_request", other, f"dup-{i % 2 + 2}"))
+                   for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wait_for(lambda: done(app, "acme/web", 2, "c" * 40), what="the run")
+        time.sleep(1.0)  # let any duplicate job run too
+        assert len(app.rt.store.runs_of("acme/web", 2)) == 1
+        assert len(fake.comments_on(2)) == 1 and len(checks_for(fake, "c" * 40)) == 1
+        assert len(fake.calls("POST", r"/repos/.*/issues/2/comments")) == 1
+        assert all(s.status_code == 202 for s in fake.sent)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_older_push_after_newer_publishes_nothing(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path, workers=False) as (fake, app):
+        add_pr(fake, 3, "2" * 40)  # GitHub's head is the newer SHA
+        fake.send("pull_request", pr_event(11, "acme/web", 3, "2" * 40), "new")
+        fake.send("pull_request", pr_event(11, "acme/web", 3, "1" * 40), "old")  # arrives late
+        app.start_workers()
+        wait_for(lambda: done(app, "acme/web", 3, "2" * 40) and done(app, "acme/web", 3, "1" * 40), what="runs")
+        states = {r.head_sha[:1]: r.state for r in app.rt.store.runs_of("acme/web", 3)}
+        assert states == {"2": "done", "1": "superseded"}
+        assert checks_for(fake, "1" * 40) == [] and len(checks_for(fake, "2" * 40)) == 1
+        [comment] = fake.comments_on(3)
+        assert "2" * 40 in comment["body"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_govbots_own_events_and_bad_signatures_make_no_runs(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path) as (fake, app):
+        add_pr(fake, 4, "4" * 40)
+        own = comment_event(11, "acme/web", 4, "/govbot recheck", "govbot[bot]")
+        assert fake.send("issue_comment", own, "own-1") == 202
+        raw = pr_event(11, "acme/web", 4, "4" * 40)  # forged: not sent by GitHub, so never redelivered
+        for guid, signature in (("forged", sign("wrong", raw)), ("x", sign(SECRET, raw + b" "))):
+            r = httpx.post(app.url, content=raw, headers={"X-GitHub-Event": "pull_request",
+                                                          "X-GitHub-Delivery": guid, "X-Hub-Signature-256": signature})
+            assert r.status_code == 401
+        time.sleep(0.5)
+        assert app.rt.store.runs_of("acme/web", 4) == []
+        assert app.rt.store.known_guids(["own-1", "forged", "x"]) == {"own-1"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_store_down_answers_503_never_2xx(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path, workers=False) as (fake, app):
+        good = app.rt.store.engine
+        broken = ("sqlite:////nonexistent/dir/x.db" if backend == "sqlite"
+                  else "postgresql+psycopg://root@127.0.0.1:1/test")
+        from govbot.bot.app.store import make_engine
+
+        app.rt.store.engine = make_engine(broken)
+        app.rt.store._sessions.configure(bind=app.rt.store.engine)
+        try:
+            assert fake.send("pull_request", pr_event(11, "acme/web", 5, "5" * 40), "down-1") == 503
+            assert httpx.get(app.url.replace("/webhook", "/healthz")).status_code == 503
+        finally:
+            app.rt.store.engine = good
+            app.rt.store._sessions.configure(bind=good)
+        assert app.rt.store.known_guids(["down-1"]) == set()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rate_limit_holds_the_installation_until_reset_others_unaffected(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path) as (fake, app):
+        add_pr(fake, 6, "6" * 40)
+        add_pr(fake, 7, "7" * 40)
+        fake.faults.append(Fault("POST", r"/repos/.*/check-runs", 403, times=1, headers={"Retry-After": "3"},
+                                 message="You have exceeded a secondary rate limit."))
+        fake.send("pull_request", pr_event(11, "acme/web", 6, "6" * 40), "rl-1")
+        wait_for(lambda: any(s == 403 for s in [r.status for r in fake.requests]), what="the rate limit")
+        limited_at = next(t for t, inst, m, p in fake.by_installation if m == "POST" and p.endswith("check-runs"))
+        fake.send("pull_request", pr_event(22, "other/api", 7, "7" * 40), "rl-2")
+        wait_for(lambda: done(app, "other/api", 7, "7" * 40), timeout=10, what="the other installation")
+        assert time.time() - limited_at < 3.0, "installation 22 waited for installation 11's rate limit"
+        wait_for(lambda: done(app, "acme/web", 6, "6" * 40), what="the limited run")
+        later = [t for t, inst, _, _ in fake.by_installation if inst == 11 and t > limited_at]
+        assert later and min(later) >= limited_at + 3.0 - 0.05
+        [check] = checks_for(fake, "6" * 40)
+        assert check["status"] == "completed"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_flaky_github_and_short_tokens_still_publish_once(backend: str, tmp_path: Path) -> None:
+    import os
+
+    os.environ["GOVBOT_FAKE_ANALYSIS_S"] = "1.5"
+    try:
+        with running_app(backend, tmp_path) as (fake, app):
+            fake.token_ttl_s = 1.0  # shorter than a run
+            fake.flaky = 0.3
+            for n in range(8, 12):
+                add_pr(fake, n, f"{n:x}" * 40 if n < 16 else "e" * 40)
+                fake.send("pull_request", pr_event(11, "acme/web", n, (f"{n:x}" * 40)[:40]), f"fl-{n}")
+            for n in range(8, 12):
+                wait_for(lambda n=n: done(app, "acme/web", n, (f"{n:x}" * 40)[:40]), timeout=60, what=f"PR {n}")
+            for n in range(8, 12):
+                sha = (f"{n:x}" * 40)[:40]
+                assert len(fake.comments_on(n)) == 1
+                [check] = checks_for(fake, sha)
+                assert check["status"] == "completed"
+                assert [r.state for r in app.rt.store.runs_of("acme/web", n)] == ["done"]
+            assert fake.unauthorized > 0 and len(fake.token_grants) > 1  # expired mid-run, refreshed
+    finally:
+        del os.environ["GOVBOT_FAKE_ANALYSIS_S"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_receiver_down_then_sweeper_redelivers_once(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path) as (fake, app):
+        add_pr(fake, 12, "9" * 40)
+        app.stop_receiver()
+        assert fake.send("pull_request", pr_event(11, "acme/web", 12, "9" * 40), "lost-1", timeout=2) == 0
+        app.start_receiver()
+        wait_for(lambda: done(app, "acme/web", 12, "9" * 40), timeout=20, what="the redelivered run")
+        assert [s.redelivery for s in fake.sent if s.guid == "lost-1"][-1] is True
+        time.sleep(1.5)  # further sweeps find it recorded and do nothing
+        assert sum(1 for s in fake.sent if s.guid == "lost-1") == 2
+        assert len(fake.comments_on(12)) == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_deep_command_from_a_writer_is_acknowledged_and_stored(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path) as (fake, app):
+        add_pr(fake, 13, "d" * 40)
+        fake.permissions["alice"] = "write"
+        fake.permissions["mallory"] = "read"
+        assert fake.send("issue_comment", comment_event(11, "acme/web", 13, "/govbot deep", "mallory", 5), "c-0") == 202
+        assert fake.send("issue_comment", comment_event(11, "acme/web", 13, "/govbot deep", "alice", 6), "c-1") == 202
+        wait_for(lambda: any(r.kind == "deep" and r.state == "done" for r in app.rt.store.runs_of("acme/web", 13)),
+                 what="the deep run")
+        assert fake.reactions == [(6, "+1")]
+        [fb] = app.rt.store.feedback()
+        assert (fb.repo, fb.pr, fb.sha, fb.label, fb.actor) == ("acme/web", 13, "d" * 40, "deep", "alice")
+
+
+def test_classify_is_what_the_receiver_uses() -> None:
+    assert classify("x", "ping", {"zen": "hi"}, "govbot[bot]").disposition == "ignored"
