@@ -9,9 +9,12 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from govbot.core.errors import GovbotError
+
+if TYPE_CHECKING:
+    from govbot.bot.app.settings import AppSettings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -66,36 +69,33 @@ def run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
         return 0
     if cmd == "worker":
         rt = Runtime.build(settings, with_worker=True)
-        assert rt.sweeper is not None
-        rt.sweeper.start()
+        if rt.sweeper is not None:
+            rt.sweeper.start()
         rt.consumer().run()  # blocks; SIGINT/SIGTERM stop it gracefully
         return 0
     return _serve(settings, with_worker=cmd == "serve")
 
 
-def _serve(settings: object, *, with_worker: bool) -> int:
+def _serve(settings: AppSettings, *, with_worker: bool) -> int:
     import uvicorn
 
     from govbot.bot.app.receiver import create_app
     from govbot.bot.app.runtime import Runtime
-    from govbot.bot.app.settings import AppSettings
-
-    assert isinstance(settings, AppSettings)
     rt = Runtime.build(settings, with_worker=with_worker, migrate=settings.is_sqlite)
     consumer = None
     if with_worker:
         consumer = rt.consumer()
         consumer.start()  # worker threads; uvicorn then owns the signal handlers
-        assert rt.sweeper is not None
-        rt.sweeper.start()
+        if rt.sweeper is not None:
+            rt.sweeper.start()
     config = uvicorn.Config(create_app(settings, rt.store, rt.jobs), host=settings.host, port=settings.port,
                             log_level="warning", access_log=False)
     try:
         uvicorn.Server(config).run()
     finally:
-        if consumer is not None:
-            assert rt.sweeper is not None
+        if rt.sweeper is not None:
             rt.sweeper.stop()
+        if consumer is not None:
             consumer.stop(graceful=True)
     return 0
 

@@ -76,7 +76,9 @@ class CommandHandler:
         if found is None:
             return
         d, payload = found
-        assert d.installation_id is not None and d.pr is not None
+        if d.installation_id is None or d.pr is None:
+            self.store.command_done(delivery_id)
+            return
         inst, repo, pr = d.installation_id, d.repo, d.pr
         actor = str((payload.get("sender") or {}).get("login", ""))
         kind = "deep" if d.event == "issue_comment" and "/govbot deep" in str(
@@ -88,7 +90,8 @@ class CommandHandler:
         def act(gh: object) -> str | None:
             from github import Github
 
-            assert isinstance(gh, Github)
+            if not isinstance(gh, Github):
+                raise TypeError("expected a Github client")
             r = gh.get_repo(repo)
             if d.event == "issue_comment":
                 if r.get_collaborator_permission(actor) not in WRITERS:

@@ -79,7 +79,7 @@ def publish_labels(pull: PullRequest, add: Sequence[str], remove: Sequence[str],
 
 def publish_check(repo: Repository, head_sha: str, name: str, conclusion: str, title: str, summary: str,
                   guard: Callable[[], None], audit: Audit) -> None:
-    output = {"title": title, "summary": summary}
+    output: dict[str, str | list[dict[str, str | int]]] = {"title": title, "summary": summary}
     existing = list(repo.get_commit(head_sha).get_check_runs(check_name=name))
     if not existing:
         guard()

@@ -36,7 +36,9 @@ class ReceiverStats:
             self.answers[status] += 1
 
 
-def create_app(settings: AppSettings, store: Store, jobs: Jobs, stats: ReceiverStats | None = None) -> Starlette:
+def create_app(  # noqa: C901, PLR0915 - the routes are closures over the parts built once
+    settings: AppSettings, store: Store, jobs: Jobs, stats: ReceiverStats | None = None
+) -> Starlette:
     stats = stats or ReceiverStats()
 
     def answer(status: int, body: dict[str, Any], **fields: Any) -> JSONResponse:

@@ -143,7 +143,7 @@ class Worker:
         log.info("run started", extra=_fields(run))
         pull = self._live_pull(run, stats)
         pub = self.github.call(run.installation_id, stats,
-                               lambda gh: self.analysis(AnalysisRequest(run, pull, gh)))
+                               lambda gh: self.analysis(AnalysisRequest(run, pull, gh)), reads=True)
         self._guard(run, beat)
         self._live_pull(run, stats)  # the head may have moved while we analysed
         self._publish(run, stats, beat, pub)

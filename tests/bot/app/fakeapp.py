@@ -189,7 +189,7 @@ def pr_event(inst: int, repo: str, number: int, sha: str, action: str = "synchro
              sender: str = "dev") -> bytes:
     return json.dumps({
         "action": action, "number": number,
-        "installation": {"id": inst, "account": {"login": repo.split("/")[0]}},
+        "installation": {"id": inst, "account": {"login": repo.split("/", maxsplit=1)[0]}},
         "repository": {"full_name": repo, "id": 1},
         "pull_request": {"number": number, "draft": False, "head": {"sha": sha}, "state": "open"},
         "sender": {"login": sender, "type": "User"},

@@ -3,6 +3,7 @@ sweeper, on SQLite+SqliteHuey or PostgreSQL+RedisHuey (a private schema and key 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -58,10 +59,8 @@ def make_settings(backend: str, tmp: Path, api_url: str, **overrides: Any) -> Ap
 
 def drop_backend(settings: AppSettings, jobs_flush: Callable[[], None] | None = None) -> None:
     if jobs_flush is not None:
-        try:
+        with contextlib.suppress(Exception):
             jobs_flush()
-        except Exception:
-            pass
     if settings.db_schema:
         engine = create_engine(settings.database_url)
         with engine.begin() as conn:
