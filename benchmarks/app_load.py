@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.bot.app.fakeapp import pr_event
 from tests.bot.app.harness import running_app, wait_for
-from tests.bot.fakegithub import FakePull, User
+from tests.bot.github.fakegithub import FakePull, User
 
 
 def main() -> int:

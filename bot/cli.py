@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from govbot import __version__
+from govbot.bot.app.cli import add_parser as add_app_parser
 from govbot.bot.local import git as localgit
 from govbot.bot.render import registry as render
 from govbot.checks.registry import ScannerSettings, binaries_from_env
@@ -102,6 +103,7 @@ def _add_optional_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "environment that action.yml sets from its inputs; see docs/action.md.",
     )
     action.set_defaults(func=cmd_action)
+    add_app_parser(sub)
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    app = sub.add_parser("app", help="run govbot as a self-hosted GitHub App")
+    app = sub.add_parser("app", help="run govbot as a self-hosted GitHub App (docs/app.md)")
     build(app)
+    app.set_defaults(func=lambda args: run(args, os.environ, sys.stdout))
     return app
 
 
@@ -45,28 +46,33 @@ def _day(text: str) -> float:
 
 def run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from govbot.bot.app import logs
+    from govbot.bot.app.migrate import upgrade
     from govbot.bot.app.runtime import Runtime
-    from govbot.bot.app.settings import settings_from_env
+    from govbot.bot.app.settings import database_from_env, settings_from_env
+    from govbot.bot.app.store import Store, make_engine
 
-    settings = settings_from_env(env)
     logs.configure(env.get("GOVBOT_LOG_LEVEL", "INFO"))
     cmd = args.app_command
-    if cmd == "migrate":
-        Runtime.build(settings, with_worker=False, migrate=True)
-        print("govbot app: database is at the latest revision", file=out)
-        return 0
-    if cmd in ("report", "export-feedback"):
-        rt = Runtime.build(settings, with_worker=False)
+    if cmd in ("migrate", "report", "export-feedback"):
+        url, schema = database_from_env(env)
+        engine = make_engine(url, schema)
+        if cmd == "migrate":
+            upgrade(engine, schema)
+            print("govbot app: database is at the latest revision", file=out)
+            return 0
+        store = Store(engine)
         if cmd == "report":
             until = _day(args.until) if args.until else time.time()
-            for row in rt.store.report(_day(args.since), until):
+            print("repository\toutcome\truns\tcost_usd", file=out)
+            for row in store.report(_day(args.since), until):
                 print(f"{row['repo']}\t{row['outcome']}\t{row['runs']}\t{row['cost_usd']:.4f}", file=out)
             return 0
         since = _day(args.since) if args.since else 0.0
-        for fb in rt.store.feedback(since):
+        for fb in store.feedback(since):
             print(json.dumps({"repo": fb.repo, "pr": fb.pr, "sha": fb.sha, "label": fb.label, "source": fb.source,
                               "time": datetime.fromtimestamp(fb.time, UTC).isoformat()}, sort_keys=True), file=out)
         return 0
+    settings = settings_from_env(env)
     if cmd == "worker":
         rt = Runtime.build(settings, with_worker=True)
         if rt.sweeper is not None:

@@ -6,27 +6,27 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, cast
 
+from govbot.bot.action import Analyser, pipeline_analyser
 from govbot.bot.app.github import AppGitHub
 from govbot.bot.app.jobs import CommandHandler, Jobs, Sweeper, make_huey
 from govbot.bot.app.migrate import upgrade
 from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import Store, make_engine
-from govbot.bot.app.worker import Analysis, Worker
+from govbot.bot.app.worker import Worker
 from govbot.core.errors import ConfigError
 
 
-def load_analysis(spec: str) -> Analysis:
-    """``pipeline`` (the Action's analysis) or ``module:callable`` returning an Analysis."""
+def load_analysis(settings: AppSettings) -> Analyser:
+    """``pipeline`` (the Action's analyser: ``govbot.pipeline.analyse``) or ``module:callable``
+    returning an Analyser (a fast fake for load tests and benchmarks)."""
+    spec = settings.analysis
     if spec == "pipeline":
-        # Not wired yet: the Action's pipeline moves to govbot/pipeline.py in the restructure
-        # (issue 8); the App will call it through this port. Refuse rather than pretend.
-        raise ConfigError("GOVBOT_APP_ANALYSIS=pipeline is not available yet in the App; "
-                          "see docs/app.md (what is missing)")
+        return pipeline_analyser(dict(settings.llm_env), settings.scanners)
     module, _, name = spec.partition(":")
     if not module or not name:
         raise ConfigError(f"GOVBOT_APP_ANALYSIS: {spec!r} is not 'pipeline' or 'module:callable'")
     factory = getattr(importlib.import_module(module), name)
-    return cast(Analysis, factory())
+    return cast(Analyser, factory())
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Runtime:
         github = AppGitHub(settings)
         rt = cls(settings, store, jobs, github)
         if with_worker:
-            jobs.worker = Worker(settings, store, github, load_analysis(settings.analysis), jobs.schedule_run)
+            jobs.worker = Worker(settings, store, github, load_analysis(settings), jobs.schedule_run)
             jobs.commands = CommandHandler(settings, store, github, jobs)
             rt.sweeper = Sweeper(settings, store, github, jobs)
         return rt

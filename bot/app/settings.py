@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from govbot.core.errors import ConfigError
+from govbot.policy.llm_config import ALLOWED_KEY_ENV
 
 DEFAULT_API_URL = "https://api.github.com"
+LLM_ENV_PREFIXES = ("OPENAI_", "ANTHROPIC_", "GOVBOT_ONPREM")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ class AppSettings:
     token_refresh_margin_s: float = 300.0  # refresh an installation token this long before expiry
     http_timeout_s: int = 30
     seconds_between_writes: float = 1.0  # GitHub's guidance for content-creating requests
-    analysis: str = "pipeline"  # or "module:callable" returning an Analysis (tests, benchmarks)
+    analysis: str = "pipeline"  # or "module:callable" returning the Action's Analyser (tests, benchmarks)
+    scanners: tuple[str, ...] = ("bandit", "secrets", "semgrep")
+    llm_env: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # LLM keys and GOVBOT_* model settings
 
     def __post_init__(self) -> None:
         if self.app_id <= 0:
@@ -90,18 +94,31 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name}: {raw!r} is not a number") from exc
 
 
+def database_from_env(env: Mapping[str, str]) -> tuple[str, str | None]:
+    """The state database URL and schema (all that migrate, report and export need)."""
+    data_dir = Path(env.get("GOVBOT_DATA_DIR") or ".govbot-app")
+    url = env.get("GOVBOT_DATABASE_URL") or f"sqlite:///{data_dir / 'govbot.db'}"
+    schema = env.get("GOVBOT_DATABASE_SCHEMA") or None
+    if schema is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+        raise ConfigError("GOVBOT_DATABASE_SCHEMA: lower-case letters, digits and _ only")
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return url, schema
+
+
 def settings_from_env(env: Mapping[str, str]) -> AppSettings:
     """Build the settings once; defaults give the embedded form (SQLite for state and jobs)."""
     data_dir = Path(env.get("GOVBOT_DATA_DIR") or ".govbot-app")
+    database_url, db_schema = database_from_env(env)
     return AppSettings(
         app_id=_int(env, "GOVBOT_APP_ID", 0),
         private_key=_read_secret(env, "GOVBOT_APP_PRIVATE_KEY"),
         webhook_secret=_read_secret(env, "GOVBOT_WEBHOOK_SECRET").strip(),
-        database_url=env.get("GOVBOT_DATABASE_URL") or f"sqlite:///{data_dir / 'govbot.db'}",
+        database_url=database_url,
         queue_url=env.get("GOVBOT_QUEUE_URL") or f"sqlite:///{data_dir / 'queue.db'}",
         api_url=(env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
         queue_name=env.get("GOVBOT_QUEUE_NAME") or "govbot",
-        db_schema=env.get("GOVBOT_DATABASE_SCHEMA") or None,
+        db_schema=db_schema,
         bot_login=env.get("GOVBOT_APP_BOT_LOGIN") or "govbot[bot]",
         host=env.get("GOVBOT_HOST") or "127.0.0.1",
         port=_int(env, "GOVBOT_PORT", 8080),
@@ -114,4 +131,8 @@ def settings_from_env(env: Mapping[str, str]) -> AppSettings:
         token_refresh_margin_s=_float(env, "GOVBOT_TOKEN_REFRESH_MARGIN_S", 300.0),
         seconds_between_writes=_float(env, "GOVBOT_SECONDS_BETWEEN_WRITES", 1.0),
         analysis=env.get("GOVBOT_APP_ANALYSIS") or "pipeline",
+        scanners=tuple(sorted({x.strip() for x in (env.get("GOVBOT_SCANNERS") or "bandit,secrets,semgrep").split(",")
+                               if x.strip()})),
+        llm_env=tuple(sorted((k, v) for k, v in env.items()
+                            if k.startswith(LLM_ENV_PREFIXES) or ALLOWED_KEY_ENV.match(k))),
     )

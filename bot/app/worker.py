@@ -1,9 +1,10 @@
-"""The job body: claim a run, analyse it through a port, publish idempotently, finish it.
+"""The job body: claim a run, run the Action's flow for it, finish it.
 
-A run is claimed with a lease (store.claim) and kept alive by a heartbeat thread; before each
-write the worker checks it still holds the run and that the pull request's head is still the
-run's SHA, so a superseded run never publishes. GitHub saying "wait" releases the run and
-reschedules the job for the reset time instead of holding a worker thread.
+A run is claimed with a lease (``store.claim``) and kept alive by a heartbeat thread. The PR's
+live head is read before the analysis: a run whose head moved is superseded and the live head's
+run is (re)queued. Every write goes through ``AppPort``, which asks the store first whether the
+run is still ours, so a superseded or taken-over run never publishes. GitHub saying "wait"
+releases the run and reschedules the job for the reset time instead of holding a worker thread.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
-from github import Github
-from github.PullRequest import PullRequest
-
+from govbot.bot.action import Analyser
 from govbot.bot.app.github import AppGitHub, CallStats, RateLimited, Transient
-from govbot.bot.app.publish import Publication, publish_check, publish_comment, publish_labels, sticky_body
+from govbot.bot.app.review import AppPort, publish_failure, review
 from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import Busy, Claimed, RunResult, RunView, Store
+from govbot.bot.github.port import GitHubPort
 
 log = logging.getLogger("govbot.app.worker")
 
@@ -31,17 +29,6 @@ class Superseded(Exception):
     def __init__(self, message: str, live_head: str | None = None) -> None:
         super().__init__(message)
         self.live_head = live_head
-
-
-@dataclass(frozen=True)
-class AnalysisRequest:
-    run: RunView
-    pull: PullRequest  # read-only use: files, commits, contents through the installation token
-    gh: Github
-
-
-class Analysis(Protocol):
-    def __call__(self, request: AnalysisRequest) -> Publication: ...
 
 
 Schedule = Callable[[int, float], None]  # (run id, delay in seconds)
@@ -71,14 +58,14 @@ class _Heartbeat:
 
 def _fields(run: RunView) -> dict[str, object]:
     return {"run": run.id, "installation": run.installation_id, "repo": run.repo, "pr": run.pr,
-            "sha": run.head_sha, "attempt": run.attempts}
+            "sha": run.head_sha, "kind": run.kind, "attempt": run.attempts}
 
 
 class Worker:
-    def __init__(self, settings: AppSettings, store: Store, github: AppGitHub, analysis: Analysis,
+    def __init__(self, settings: AppSettings, store: Store, github: AppGitHub, analyser: Analyser,
                  schedule: Schedule) -> None:
         self.settings, self.store, self.github = settings, store, github
-        self.analysis, self.schedule = analysis, schedule
+        self.analyser, self.schedule = analyser, schedule
 
     def process(self, run_id: int) -> str:
         """Handle one job for ``run_id``; returns what happened (for logs and tests)."""
@@ -91,8 +78,10 @@ class Worker:
         run = claim.run
         stats = CallStats()
         beat = _Heartbeat(self.store, run, self.settings)
+        port: GitHubPort | None = None
         try:
-            return self._run(run, stats, beat)
+            port = self._port(run, stats, beat)
+            return self._run(run, port)
         except Superseded as exc:
             self.store.supersede(run)
             log.info("run superseded", extra={**_fields(run), "why": str(exc)})
@@ -116,70 +105,47 @@ class Worker:
             return "transient"
         except Exception as exc:
             log.exception("run failed", extra=_fields(run))
-            self._fail(run, stats, exc, beat)
+            self._fail(run, port, exc)
             return "failed"
         finally:
             beat.stop()
             self._flush(run, stats)
 
-    def _guard(self, run: RunView, beat: _Heartbeat) -> None:
-        if beat.lost.is_set() or not self.store.is_current(run):
-            raise Superseded("the run was superseded or taken over")
-
-    def _live_pull(self, run: RunView, stats: CallStats) -> PullRequest:
-        def get(gh: Github) -> PullRequest:
-            pull = gh.get_repo(run.repo).get_pull(run.pr)
-            _ = pull.head.sha  # complete the object now, inside the retried call
-            return pull
-
-        pull = self.github.call(run.installation_id, stats, get, reads=True)
-        if pull.state != "open":
-            raise Superseded(f"pull request is {pull.state}")
-        if pull.head.sha != run.head_sha:
-            raise Superseded(f"head moved to {pull.head.sha[:12]}", live_head=pull.head.sha)
-        return pull
-
-    def _run(self, run: RunView, stats: CallStats, beat: _Heartbeat) -> str:
-        log.info("run started", extra=_fields(run))
-        pull = self._live_pull(run, stats)
-        pub = self.github.call(run.installation_id, stats,
-                               lambda gh: self.analysis(AnalysisRequest(run, pull, gh)), reads=True)
-        self._guard(run, beat)
-        self._live_pull(run, stats)  # the head may have moved while we analysed
-        self._publish(run, stats, beat, pub)
-        self.store.finish(run, RunResult(outcome=pub.outcome, conclusion=pub.conclusion, findings=pub.findings,
-                                         tier=pub.tier, cost_usd=pub.cost_usd))
-        log.info("run published", extra={**_fields(run), "outcome": pub.outcome, "conclusion": pub.conclusion})
-        return "done"
-
-    def _publish(self, run: RunView, stats: CallStats, beat: _Heartbeat, pub: Publication) -> None:
+    def _port(self, run: RunView, stats: CallStats, beat: _Heartbeat) -> GitHubPort:
         def guard() -> None:
-            self._guard(run, beat)
+            if beat.lost.is_set() or not self.store.is_current(run):
+                raise Superseded("the run was superseded or taken over")
 
         def audit(action: str, target: str) -> None:
             self.store.audit(run, action, target)
 
-        bot = self.settings.bot_login
-        inst = run.installation_id
-        self.github.call(inst, stats, lambda gh: publish_comment(
-            gh.get_repo(run.repo).get_pull(run.pr), sticky_body(pub.comment), bot, guard, audit))
-        if pub.labels_add or pub.labels_remove:
-            self.github.call(inst, stats, lambda gh: publish_labels(
-                gh.get_repo(run.repo).get_pull(run.pr), pub.labels_add, pub.labels_remove, guard, audit))
-        self._check(run, stats, guard, pub.conclusion, pub.title, pub.summary)
+        from typing import cast
 
-    def _check(self, run: RunView, stats: CallStats, guard: Callable[[], None], conclusion: str, title: str,
-               summary: str) -> None:
-        self.github.call(run.installation_id, stats, lambda gh: publish_check(
-            gh.get_repo(run.repo), run.head_sha, self.settings.check_name, conclusion, title, summary,
-            guard, lambda action, target: self.store.audit(run, action, target)))
+        return cast(GitHubPort, AppPort(self.settings, self.github, run, guard, audit, stats))
 
-    def _fail(self, run: RunView, stats: CallStats, exc: Exception, beat: _Heartbeat) -> None:
+    def _check_head(self, run: RunView, port: GitHubPort) -> None:
+        pull = port.get_pull(run.pr)
+        if pull.state != "open":
+            raise Superseded(f"pull request is {pull.state}")
+        if pull.head_sha != run.head_sha:
+            raise Superseded(f"head moved to {pull.head_sha[:12]}", live_head=pull.head_sha)
+
+    def _run(self, run: RunView, port: GitHubPort) -> str:
+        log.info("run started", extra=_fields(run))
+        self._check_head(run, port)
+        result = review(self.settings, self.analyser, run, port)
+        self._check_head(run, port)  # moved during the run: the Action's flow did not publish
+        if not self.store.finish(run, result):
+            raise Superseded("the run was taken over before it finished")
+        log.info("run finished", extra={**_fields(run), "outcome": result.outcome, "error": result.error})
+        return "done" if not result.error else "failed"
+
+    def _fail(self, run: RunView, port: GitHubPort | None, exc: Exception) -> None:
         """A completed check even on failure, then the run is recorded as failed."""
         error = f"{type(exc).__name__}: {exc}"[:500]
         try:
-            self._check(run, stats, lambda: self._guard(run, beat), "failure", "govbot could not finish",
-                        "The analysis failed; nothing was decided. Comment `/govbot recheck` to try again.")
+            if port is not None:
+                publish_failure(port, run.head_sha, error)
         except Exception:
             log.warning("could not publish the failure check", extra=_fields(run), exc_info=True)
         self.store.finish(run, RunResult(outcome="error", conclusion="failure", error=error))
@@ -188,8 +154,5 @@ class Worker:
         try:
             for klass, count in stats.classes.items():
                 self.store.bump(f"github_responses_{klass}", count)
-            if stats.rate_remaining is not None:
-                self.store.note_rate_limit(run.installation_id, stats.rate_remaining)
         except Exception:
             log.warning("could not record GitHub call counters", exc_info=True)
-

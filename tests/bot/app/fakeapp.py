@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
-from tests.bot.fakegithub import FULL, FakeGitHub, Recorded, User
+from tests.bot.github.fakegithub import FULL, FakeGitHub, Recorded, User
 
 BOT = User("govbot[bot]", 7_000_001, "Bot")
 

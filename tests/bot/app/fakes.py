@@ -1,25 +1,24 @@
-"""A fast fake analysis through the worker's Analysis port (load and fault tests; the real
-pipeline is tested elsewhere). ``GOVBOT_FAKE_ANALYSIS_S`` makes it take that long."""
+"""Analysers for the App's load and fault tests: the real pipeline with every scanner off (no
+LLM keys), so a run is all plumbing. ``GOVBOT_FAKE_ANALYSIS_S`` makes each run take that long.
+The real scanners run through the same port in test_pipeline.py (slow)."""
 
 from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
-from govbot.bot.app.publish import Publication
-from govbot.bot.app.worker import Analysis, AnalysisRequest
+from govbot.bot.action import Analyser, pipeline_analyser
+from govbot.core.models import Report
 
 
-def fast_analysis() -> Analysis:
+def fast_analysis() -> Analyser:
     delay = float(os.environ.get("GOVBOT_FAKE_ANALYSIS_S", "0"))
+    real = pipeline_analyser({}, ())
 
-    def analyse(request: AnalysisRequest) -> Publication:
-        files = list(request.pull.get_files())  # a real read through the installation token
+    def analyse(*args: Any, **kwargs: Any) -> Report:
         if delay:
             time.sleep(delay)
-        sha = request.run.head_sha
-        return Publication(comment=f"govbot (fake analysis): {len(files)} files at {sha}",
-                           conclusion="success", title=f"analysed {sha[:12]}", summary="fake analysis",
-                           labels_add=("govbot-reviewed",), outcome="pass", tier="none")
+        return real(*args, **kwargs)
 
-    return analyse
+    return analyse  # type: ignore[return-value]

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 from govbot.bot.app.events import classify, signature_ok
-from govbot.bot.app.publish import label_changes
 from tests.bot.app.fakeapp import comment_event, pr_event
 
 
@@ -42,7 +41,3 @@ def test_commands_from_people_are_commands() -> None:
                     "govbot[bot]")
     assert chat.disposition == "ignored"
 
-
-def test_label_changes_is_a_set_difference() -> None:
-    assert label_changes(["a", "b"], ["b", "c"], ["a", "z"]) == (["c"], ["a"])
-    assert label_changes(["c"], ["c"], []) == ([], [])
