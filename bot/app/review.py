@@ -22,10 +22,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import requests
 from github import GithubException
 
 from govbot.bot.action import ActionSettings, Analyser, Context, default_renderers, full_run
-from govbot.bot.app.github import AppGitHub, CallStats, RateLimited, Transient, rate_limit_until
+from govbot.bot.app.github import AppGitHub, CallStats, RateLimited, rate_limit_until
 from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import RunResult, RunView
 from govbot.bot.github.port import CheckOutput, GitHubError, GitHubPort, GitHubServerError
@@ -79,38 +80,60 @@ class AppPort:
             raise AttributeError(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            if name in WRITES:
-                self._guard()
-            try:
-                try:
-                    result = getattr(self._adapter(), name)(*args, **kwargs)
-                except GitHubError as exc:
-                    if exc.status != 401:
-                        raise
-                    self._stats.classes["4xx"] += 1
-                    result = getattr(self._adapter(force=True), name)(*args, **kwargs)
-            except _Reschedule as exc:
-                self._stats.classes["rate_limited"] += 1
-                raise RateLimited(exc.until, f"{name}: GitHub asked to wait") from exc
-            except PortRateLimited as exc:
-                self._stats.classes["rate_limited"] += 1
-                cause = exc.__cause__
-                now = time.time()
-                until = (rate_limit_until(cause.status, cause.headers, str(exc), now)
-                         if isinstance(cause, GithubException) else None)
-                raise RateLimited(until or now + 60.0, f"{name}: {exc}") from exc
-            except GitHubServerError as exc:
-                self._stats.classes["5xx"] += 1
-                raise Transient(f"{name}: {exc}") from exc
-            except GitHubError as exc:
-                self._stats.classes[f"{(exc.status or 0) // 100}xx"] += 1
-                raise
-            self._stats.classes["2xx"] += 1
-            if name in WRITES:
-                self._audit(name, _target(name, args))
-            return result
+            return self._call(name, args, kwargs)
 
         return call
+
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if name in WRITES:
+            self._guard()
+        try:
+            try:
+                result = getattr(self._adapter(), name)(*args, **kwargs)
+            except GitHubError as exc:
+                if exc.status != 401:
+                    raise
+                self._stats.classes["4xx"] += 1
+                result = getattr(self._adapter(force=True), name)(*args, **kwargs)
+        except Exception as exc:
+            translated = _translate(name, exc, self._stats)
+            if translated is exc:
+                raise
+            raise translated from exc
+        self._stats.classes["2xx"] += 1
+        if name in WRITES:
+            self._audit(name, _target(name, args))
+        return result
+
+
+def _translate(name: str, exc: Exception, stats: CallStats) -> Exception:
+    """What the worker acts on: RateLimited(until), GitHubServerError (transient), or as is."""
+    if isinstance(exc, _Reschedule):
+        stats.classes["rate_limited"] += 1
+        return RateLimited(exc.until, f"{name}: GitHub asked to wait")
+    if isinstance(exc, PortRateLimited):
+        stats.classes["rate_limited"] += 1
+        return RateLimited(_until(exc.__cause__, str(exc)), f"{name}: {exc}")
+    if isinstance(exc, GithubException):  # a request the adapter made outside its retry policy
+        until = rate_limit_until(exc.status, exc.headers, str(exc.data), time.time())
+        if until is not None:
+            return RateLimited(until, f"{name}: rate limited")
+        stats.classes[f"{exc.status // 100}xx"] += 1
+        if exc.status >= 500:
+            return GitHubServerError(f"{name}: GitHub answered {exc.status}", exc.status)
+        return exc
+    if isinstance(exc, requests.RequestException):
+        stats.classes["connection"] += 1
+        return GitHubServerError(f"{name}: connection failed: {type(exc).__name__}")
+    if isinstance(exc, GitHubError):
+        stats.classes[f"{(exc.status or 0) // 100}xx"] += 1
+    return exc
+
+
+def _until(cause: BaseException | None, message: str) -> float:
+    now = time.time()
+    until = rate_limit_until(cause.status, cause.headers, message, now) if isinstance(cause, GithubException) else None
+    return until or now + 60.0
 
 
 def _target(name: str, args: Sequence[Any]) -> str:

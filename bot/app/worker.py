@@ -18,7 +18,7 @@ from govbot.bot.app.github import AppGitHub, CallStats, RateLimited, Transient
 from govbot.bot.app.review import AppPort, publish_failure, review
 from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import Busy, Claimed, RunResult, RunView, Store
-from govbot.bot.github.port import GitHubPort
+from govbot.bot.github.port import GitHubPort, GitHubServerError
 
 log = logging.getLogger("govbot.app.worker")
 
@@ -97,7 +97,7 @@ class Worker:
                 self.schedule(run.id, delay)
             log.warning("rate limited; run rescheduled", extra={**_fields(run), "delay_s": round(delay, 1)})
             return "rate-limited"
-        except Transient as exc:
+        except (Transient, GitHubServerError) as exc:
             delay = min(0.5 * 2.0 ** (run.attempts - 1), 30.0)
             if self.store.release(run, delay):
                 self.schedule(run.id, delay)

@@ -145,24 +145,22 @@ def test_rate_limit_holds_the_installation_until_reset_others_unaffected(backend
     with running_app(backend, tmp_path) as (fake, app):
         add_pr(fake, 6, "6" * 40)
         add_pr(fake, 7, "7" * 40)
-        fake.faults.append(Fault("POST", r"/repos/.*/check-runs", 403, times=1, headers={"Retry-After": "3"},
+        fake.faults.append(Fault("POST", r"/repos/.*/check-runs", 403, times=1, headers={"Retry-After": "6"},
                                  message="You have exceeded a secondary rate limit."))
         fake.send("pull_request", pr_event(11, "acme/web", 6, "6" * 40), "rl-1")
         wait_for(lambda: any(s == 403 for s in [r.status for r in fake.requests]), what="the rate limit")
         limited_at = next(t for t, inst, m, p in fake.by_installation if m == "POST" and p.endswith("check-runs"))
         fake.send("pull_request", pr_event(22, "other/api", 7, "7" * 40), "rl-2")
         wait_for(lambda: done(app, "other/api", 7, "7" * 40), timeout=10, what="the other installation")
-        assert time.time() - limited_at < 3.0, "installation 22 waited for installation 11's rate limit"
+        assert time.time() - limited_at < 6.0, "installation 22 waited for installation 11's rate limit"
         wait_for(lambda: done(app, "acme/web", 6, "6" * 40), what="the limited run")
         later = [t for t, inst, _, _ in fake.by_installation if inst == 11 and t > limited_at]
-        assert later and min(later) >= limited_at + 3.0 - 0.05
+        assert later and min(later) >= limited_at + 6.0 - 0.05
         [check] = checks_for(fake, "6" * 40)
         assert check["status"] == "completed"
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="KNOWN FAILING, not done: under 30% 5xx or 1 s tokens some runs do not "
-                   "finish within 120 s (see docs/app.md, what is missing)")
 @pytest.mark.parametrize(("backend", "flaky", "ttl", "analysis_s"),
                          [("sqlite", 0.3, 3600.0, "0"), ("postgres", 0.3, 3600.0, "0"),
                           ("sqlite", 0.0, 1.0, "1.5"), ("postgres", 0.0, 1.0, "1.5")])
@@ -175,6 +173,15 @@ def test_flaky_github_and_short_tokens_still_publish_once(backend: str, flaky: f
         with running_app(backend, tmp_path) as (fake, app):
             fake.token_ttl_s = ttl  # 1 s: shorter than a run
             fake.flaky = flaky
+            revoked: list[str] = []
+
+            def revoke_once(record: object) -> None:  # a token revoked mid-run: 401, then one retry
+                if ttl < 60 and not revoked and str(getattr(record, "path", "")).endswith("/files"):
+                    revoked.append("x")
+                    with fake.lock:
+                        fake.tokens.clear()
+
+            fake.on_request = revoke_once
             for n in range(8, 12):
                 add_pr(fake, n, f"{n:x}" * 40 if n < 16 else "e" * 40)
                 fake.send("pull_request", pr_event(11, "acme/web", n, (f"{n:x}" * 40)[:40]), f"fl-{n}")
@@ -187,9 +194,8 @@ def test_flaky_github_and_short_tokens_still_publish_once(backend: str, flaky: f
                 assert check["status"] == "completed"
                 assert [r.state for r in app.rt.store.runs_of("acme/web", n)] == ["done"]
             if ttl < 60:  # expired mid-run, refreshed, and nothing failed
-                assert fake.unauthorized > 0 and len(fake.token_grants) > 1
-            else:
-                assert any(r.status == 0 for r in fake.requests) or fake.flaky
+                assert fake.unauthorized > 0 and len(fake.token_grants) > 4
+            assert app.rt.store.metrics()["runs"] == {"done": 4}
     finally:
         del os.environ["GOVBOT_FAKE_ANALYSIS_S"]
 

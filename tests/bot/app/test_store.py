@@ -1,0 +1,72 @@
+"""The store on its own (SQLite): data the security lead uses, uninstall, migrations, CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from govbot.bot.app.cli import build, run
+from govbot.bot.app.events import Intake
+from govbot.bot.app.migrate import upgrade
+from govbot.bot.app.store import Claimed, RunResult, Store, make_engine
+
+
+def store_at(tmp_path: Path, clock: list[float]) -> Store:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    upgrade(engine)
+    upgrade(engine)  # a second replica finds nothing to do
+    return Store(engine, clock=lambda: clock[0])
+
+
+def pr_intake(guid: str, inst: int, repo: str, pr: int, sha: str) -> Intake:
+    return Intake(guid=guid, event="pull_request", action="synchronize", disposition="run", installation_id=inst,
+                  repo=repo, pr=pr, head_sha=sha)
+
+
+def test_report_feedback_and_uninstall(tmp_path: Path) -> None:
+    clock = [1_800_000_000.0]
+    store = store_at(tmp_path, clock)
+    for i, (inst, repo) in enumerate([(1, "a/x"), (1, "a/x"), (2, "b/y")]):
+        rec = store.record(pr_intake(f"g{i}", inst, repo, i, f"{i}" * 40))
+        assert rec.run_id is not None
+        claim = store.claim(rec.run_id, 60, 2)
+        assert isinstance(claim, Claimed)
+        store.finish(claim.run, RunResult(outcome="block" if i == 0 else "pass", conclusion="x", cost_usd=0.25))
+    assert store.add_feedback("c:1", 1, "a/x", 0, "0" * 40, "deep", "issue_comment", "alice")
+    assert not store.add_feedback("c:1", 1, "a/x", 0, "0" * 40, "deep", "issue_comment", "alice")  # once
+    assert store.report(clock[0] - 1, clock[0] + 1) == [
+        {"repo": "a/x", "outcome": "block", "runs": 1, "cost_usd": 0.25},
+        {"repo": "a/x", "outcome": "pass", "runs": 1, "cost_usd": 0.25},
+        {"repo": "b/y", "outcome": "pass", "runs": 1, "cost_usd": 0.25},
+    ]
+    out = io.StringIO()
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    build(parser)
+    env = {"GOVBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    assert run(parser.parse_args(["export-feedback"]), env, out) == 0
+    [line] = out.getvalue().splitlines()
+    assert json.loads(line) == {"repo": "a/x", "pr": 0, "sha": "0" * 40, "label": "deep", "source": "issue_comment",
+                                "time": "2027-01-15T08:00:00+00:00"}
+    store.record(Intake(guid="u1", event="installation", action="deleted", disposition="uninstall",
+                        installation_id=1))
+    assert store.runs_of("a/x", 0) == [] and store.feedback() == []
+    assert [r.repo for r in store.runs_of("b/y", 2)] == ["b/y"]
+
+
+def test_a_new_head_supersedes_and_a_lapsed_lease_is_swept(tmp_path: Path) -> None:
+    clock = [1000.0]
+    store = store_at(tmp_path, clock)
+    first = store.record(pr_intake("g1", 1, "a/x", 5, "1" * 40)).run_id
+    assert first is not None
+    claim = store.claim(first, 10, 2)
+    assert isinstance(claim, Claimed)
+    assert store.claim(first, 10, 2).__class__.__name__ == "Gone"  # a duplicate job does nothing
+    second = store.record(pr_intake("g2", 1, "a/x", 5, "2" * 40)).run_id
+    assert [r.state for r in store.runs_of("a/x", 5)] == ["superseded", "pending"]
+    assert not store.is_current(claim.run) and not store.finish(claim.run, RunResult("pass", "success"))
+    assert second is not None and isinstance(store.claim(second, 10, 2), Claimed)
+    clock[0] += 11  # the worker died: no heartbeat
+    assert store.stuck(grace_s=10) == ([second], [])
