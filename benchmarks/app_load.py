@@ -57,6 +57,7 @@ def main() -> int:
                 statuses[status] += 1
 
         start = time.perf_counter()
+        wall0 = time.time()
         with ThreadPoolExecutor(max_workers=32) as pool:
             for i, (n, sha) in enumerate(plan):
                 target = start + i / args.rate
@@ -84,6 +85,21 @@ def main() -> int:
               f"p99={latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f}ms max={latencies[-1] * 1000:.0f}ms")
         print(f"all PRs published in {total_s:.1f}s; checks={len(fake.check_runs)} stale_checks={len(stale)} "
               f"PRs with !=1 comment={sum(1 for n in range(1, args.prs + 1) if comments[n] != 1)}")
+        per_inst: dict[int, list[float]] = {}
+        for n in range(1, args.prs + 1):
+            for r in app.rt.store.runs_of(repo_of(n), n):
+                if r.state == "done":
+                    per_inst.setdefault(r.installation_id, []).append(n)
+        with app.rt.store.tx() as s:
+            from sqlalchemy import func, select
+
+            from govbot.bot.app.models import Run
+
+            rows = s.execute(select(Run.installation_id, func.min(Run.finished_at), func.max(Run.finished_at),
+                                    func.count()).where(Run.state == "done").group_by(Run.installation_id)).all()
+        for inst, first, last, count in rows:
+            print(f"installation {inst}: {count} PRs published, first at {first - wall0:.1f}s, "
+                  f"last at {last - wall0:.1f}s")
         ok = statuses == Counter({202: len(plan)}) and not stale and len(fake.check_runs) == args.prs
         return 0 if ok else 1
 
