@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
@@ -176,7 +177,7 @@ class AppGitHub:
         out = []
         for item in data or []:
             delivered = item.get("delivered_at") or ""
-            ts = _iso(delivered)
+            ts = iso_time(delivered)
             if ts is not None and ts >= since and int(item.get("status_code") or 0) // 100 != 2:
                 out.append(item)
         return out
@@ -189,9 +190,8 @@ class AppGitHub:
             gi.close()
 
 
-def _iso(text: str) -> float | None:
-    from datetime import datetime
-
+def iso_time(text: str) -> float | None:
+    """GitHub's ISO 8601 timestamps (``...Z``) as UNIX seconds; None when unreadable."""
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:

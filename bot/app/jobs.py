@@ -12,7 +12,7 @@ from pathlib import Path
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
 
-from govbot.bot.app.github import AppGitHub, CallStats
+from govbot.bot.app.github import AppGitHub, CallStats, iso_time
 from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import Store
 from govbot.bot.app.worker import Worker
@@ -101,6 +101,8 @@ class CommandHandler:
             return str(r.get_pull(pr).head.sha)
 
         sha = self.github.call(inst, stats, act)
+        if stats.rate_remaining is not None:
+            self.store.note_rate_limit(inst, stats.rate_remaining)
         if sha is not None:
             self.store.add_feedback(f"{d.event}:{d.guid}", inst, repo, pr, sha,
                                     "deep" if kind == "deep" else "recheck", d.event, actor)
@@ -140,7 +142,8 @@ class Sweeper:
             guid, did = str(item.get("guid", "")), int(item["id"])
             if guid in known or did in self.redelivered:
                 continue
-            if float(self.clock()) - _ts(item) < self.settings.redeliver_after_s:
+            delivered = iso_time(str(item.get("delivered_at", ""))) or 0.0
+            if self.clock() - delivered < self.settings.redeliver_after_s:
                 continue
             self.github.redeliver(did)
             self.redelivered.add(did)
@@ -164,11 +167,3 @@ class Sweeper:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-
-def _ts(item: dict[str, object]) -> float:
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(str(item.get("delivered_at", "")).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return 0.0

@@ -83,12 +83,14 @@ class Worker:
             port = self._port(run, stats, beat)
             return self._run(run, port)
         except Superseded as exc:
-            self.store.supersede(run)
-            log.info("run superseded", extra={**_fields(run), "why": str(exc)})
+            # The live head's run first: if the store fails here, this run stays claimed, its lease
+            # lapses and the sweeper retries it, so the live head is never left without a run.
             if exc.live_head:
                 follow = self.store.follow_head(run.installation_id, run.repo, run.pr, exc.live_head, run.kind)
                 if follow is not None:
                     self.schedule(follow, 0.0)
+            self.store.supersede(run)
+            log.info("run superseded", extra={**_fields(run), "why": str(exc)})
             return "superseded"
         except RateLimited as exc:
             delay = max(exc.until - self.store.clock(), 0.0)
