@@ -298,12 +298,18 @@ class Store:
     # -- sweeper ----------------------------------------------------------------------------
 
     def stuck(self, grace_s: float) -> tuple[list[int], list[int]]:
-        """Runs to enqueue again (lease expired, or pending and overdue) and pending commands."""
+        """Runs to enqueue again and pending commands. A run whose lease lapsed (its worker died)
+        becomes pending again; a pending run overdue by ``grace_s`` (its job was lost) is due
+        again from now, so each is handed out at most once per ``grace_s`` and jobs never pile up.
+        (Pending commands are few and handled idempotently; they are simply re-enqueued.)"""
         now = self.clock()
         with self.tx() as s:
             runs = s.execute(select(Run.id).where(
                 ((Run.state == "running") & (Run.lease_until < now))
-                | ((Run.state == "pending") & (Run.due_at < now - grace_s)))).scalars().all()
+                | ((Run.state == "pending") & (Run.due_at < now - grace_s))).with_for_update()).scalars().all()
+            if runs:
+                s.execute(update(Run).where(Run.id.in_(runs))
+                          .values(state="pending", token="", lease_until=0.0, due_at=now))
             commands = s.execute(select(Delivery.id).where(
                 Delivery.state == "pending", Delivery.received_at < now - grace_s)).scalars().all()
             return list(runs), list(commands)

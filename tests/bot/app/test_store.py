@@ -70,3 +70,5 @@ def test_a_new_head_supersedes_and_a_lapsed_lease_is_swept(tmp_path: Path) -> No
     assert second is not None and isinstance(store.claim(second, 10, 2), Claimed)
     clock[0] += 11  # the worker died: no heartbeat
     assert store.stuck(grace_s=10) == ([second], [])
+    assert store.stuck(grace_s=10) == ([], [])  # handed out once per grace period, no pile-up
+    assert [r.state for r in store.runs_of("a/x", 5)] == ["superseded", "pending"]
