@@ -46,9 +46,10 @@ def test_redis_restart_during_a_burst_loses_nothing(tmp_path: Path) -> None:
             sender = threading.Thread(target=burst)
             sender.start()
             time.sleep(0.4)
-            redis.kill()  # down mid-burst
+            redis.kill()  # down mid-burst, for at least three deliveries
             redis.wait(timeout=10)
-            time.sleep(0.6)
+            at_kill = len(answers)
+            wait_for(lambda: len(answers) >= min(at_kill + 3, len(prs)), timeout=30, what="deliveries while down")
             redis = start_redis(port, tmp_path)  # back, empty: the queued jobs are gone too
             sender.join()
             acknowledged = {g for g, status in answers.items() if status == 202}
