@@ -236,7 +236,9 @@ class PatchLine:
 def iter_patch(patch: str) -> Iterator[PatchLine]:
     old_left = new_left = 0
     old_no = new_no = 0
-    for raw in patch.splitlines():
+    # Lines end at "\n" only: str.splitlines would also break at "\r", "\x1e", "\u2028" ...,
+    # which are content inside a diff line, and a broken-off piece would leave the hunk.
+    for raw in patch.split("\n")[: -1 if patch.endswith("\n") else None]:
         if old_left > 0 or new_left > 0:
             if raw.startswith("\\"):
                 yield PatchLine("note", raw)

@@ -144,7 +144,9 @@ class Redactor:
         for i, pl in enumerate(lines):
             tag = _TAGS.get(pl.kind)
             if tag is None:
-                out.append(REDACTED_LINE if i in blocked else self.line(pl.text, path, counts))
+                # Outside a hunk (headers, notes, what a desynchronised count leaves): redact as
+                # strictly as code, so nothing the parser mis-files leaves in clear.
+                out.append(REDACTED_LINE if i in blocked else self.line(pl.text, path, counts, free_text=True))
             elif i in blocked or (pl.kind != "removed" and pl.new_no in flagged_set):
                 counts.lines += 1
                 out.append(tag + REDACTED_LINE)
