@@ -62,10 +62,11 @@ from govbot.bot.render.text import clean
 from govbot.checks.registry import SCANNER_NAMES, ScannerSettings
 from govbot.checks.scan import ToolScanners
 from govbot.core.errors import GovbotError, PolicyError
-from govbot.core.models import ChangeSet, Decision, Outcome, Report, exit_code
+from govbot.core.models import ChangeSet, Decision, LLMStatus, Outcome, Report, exit_code
 from govbot.core.ports import Scanners
 from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
 from govbot.policy.model import Policy
+from govbot.router.incremental import Compare, IncrementalPlan, ReviewedState, plan_incremental
 
 ALL_SCANNERS = tuple(sorted(SCANNER_NAMES))
 FULL_RUN_ACTIONS = frozenset(
@@ -167,7 +168,7 @@ class ActionSettings:
 class Analyser(Protocol):
     def __call__(self, change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
                  policy_source: str, force_tier: str | None, notices: Sequence[str],
-                 semgrep_configs: Sequence[str] = ()) -> Report: ...
+                 semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None) -> Report: ...
 
 
 @dataclass(frozen=True)
@@ -194,13 +195,14 @@ def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCAN
 
     def run(change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
             policy_source: str, force_tier: str | None, notices: Sequence[str],
-            semgrep_configs: Sequence[str] = ()) -> Report:
+            semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None) -> Report:
         from govbot.pipeline import AnalyseOptions, analyse, llm_reviewer
         from govbot.router.env import LLMEnvironment
 
         llm_env = LLMEnvironment.from_env(env, force_tier=force_tier)
         settings = ScannerSettings(enabled=tuple(scanners), semgrep_configs=tuple(semgrep_configs))
-        options = AnalyseOptions(policy_path=policy_path, policy_source=policy_source, notices=tuple(notices))
+        options = AnalyseOptions(policy_path=policy_path, policy_source=policy_source, notices=tuple(notices),
+                                  incremental=incremental)
         return analyse(change, policy, contents, make_scanners(settings.with_policy(policy)),
                        llm_reviewer(llm_env), options, base=contents)
 
@@ -260,7 +262,46 @@ def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path)
     return configs
 
 
-def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: str | None) -> int:
+def previous_review(ctx: Context, number: int) -> ReviewedState | None:
+    """What the last LLM review covered, from the sticky comment's hidden state (None: first review)."""
+    for comment in reversed(sticky_comments(ctx.gh.list_comments(number))):
+        state = RunState.decode(comment.body)
+        if state is not None:
+            return state.reviewed
+    return None
+
+
+def plan_review(ctx: Context, pr: PullData, command: str | None) -> IncrementalPlan:
+    """Full or incremental LLM review. Anything uncertain (no record, a failed or truncated
+    comparison) means a full review: a push is never left unreviewed."""
+    if command is not None:
+        return plan_incremental(None, None, force=f"/govbot {command}")
+    previous = previous_review(ctx, pr.number)
+    if previous is None:
+        return plan_incremental(None, None)
+    try:
+        cmp = ctx.gh.compare(previous.head, pr.head_sha)
+    except GitHubError as exc:
+        ctx.log(f"comparing with the last reviewed head failed ({exc}); full LLM review")
+        return IncrementalPlan("full", "full review: the comparison with the last reviewed head failed")
+    if not cmp.complete:
+        return IncrementalPlan("full", "full review: too many files changed since the last review")
+    compare = Compare(base=pr.base_sha, head=pr.head_sha, ancestor=cmp.ancestor,
+                      patches={f.filename: f.patch for f in cmp.files if f.status != "removed"},
+                      removed=frozenset(f.filename for f in cmp.files if f.status == "removed"))
+    return plan_incremental(previous, compare)
+
+
+def reviewed_record(pr: PullData, report: Report) -> ReviewedState | None:
+    """The record the next push is planned from: only when the LLM review completed."""
+    if report.llm.status is not LLMStatus.OK:
+        return None
+    return ReviewedState(head=pr.head_sha, base=pr.base_sha,
+                         findings=tuple(f for f in report.findings if f.tool == "llm"))
+
+
+def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: str | None,
+             command: str | None = None) -> int:
     s, gh = ctx.settings, ctx.gh
     pr = gh.get_pull(number)
     if pr.state != "open":
@@ -275,6 +316,8 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
             report_policy_error(ctx, pr, exc)
             return exc.exit_code
         change = load_change(gh, pr)
+        incremental = plan_review(ctx, pr, command)
+        ctx.log(f"LLM review: {incremental.reason}")
         notices = [f"limit: {line}" for line in change.truncated]
         if pr.from_fork and not s.fork_llm and force_tier is None and policy.llm.enabled:
             policy = policy.model_copy(update={"llm": policy.llm.model_copy(update={"enabled": False})})
@@ -282,7 +325,8 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
                            "false); a maintainer can comment `/govbot deep` to run it")
         report = ctx.analyser(change, policy, GitHubContent(gh, policy.limits.max_file_bytes),
                               policy_path=s.policy_path, policy_source=source, force_tier=force_tier,
-                              notices=notices, semgrep_configs=configs)
+                              notices=notices, semgrep_configs=configs,
+                              incremental=incremental)
     write_reports(ctx, report)
     fresh = gh.get_pull(number)
     if fresh.state != "open" or fresh.head_sha != pr.head_sha:
@@ -295,7 +339,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
     fail_on = s.fail_on or policy.settings.fail_on
     code = exit_code(report.decision, fail_on, review_satisfied=verdict is not None and verdict.satisfied)
     try:
-        publish(ctx, fresh, policy, report, verdict, resume_token)
+        publish(ctx, fresh, policy, report, verdict, resume_token, reviewed_record(pr, report))
     finally:
         write_summary(ctx, ctx.renderers.summary(report), review_block(verdict, policy.labels.review))
     return code
@@ -322,10 +366,10 @@ def human_review(ctx: Context, pr: PullData) -> ReviewVerdict:
 
 
 def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict: ReviewVerdict | None,
-            resume_token: str | None) -> None:
+            resume_token: str | None, reviewed: ReviewedState | None = None) -> None:
     d = report.decision
     state = RunState(head=pr.head_sha, outcome=d.outcome.value, complete=d.complete,
-                     review_label=policy.labels.review)
+                     review_label=policy.labels.review, reviewed=reviewed)
     block = review_block(verdict, policy.labels.review)
     conclusion = conclusion_for(d.outcome, d.complete, verdict)
     annotations = annotations_for(report.findings)
@@ -429,7 +473,8 @@ def command_run(ctx: Context, event: Mapping[str, Any], resume_token: str | None
         ctx.log("ignoring a /govbot command from an account without write access")
         return 0
     ctx.log(f"/govbot {command} requested by a writer")
-    return full_run(ctx, int(issue["number"]), "pro" if command == "deep" else None, resume_token)
+    return full_run(ctx, int(issue["number"]), "pro" if command == "deep" else None, resume_token,
+                    command)
 
 
 # --------------------------------------------------------------------------------------------

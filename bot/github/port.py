@@ -15,6 +15,7 @@ from typing import Protocol
 from govbot.core.errors import GovbotError
 
 MAX_LISTED_FILES = 3000  # GitHub's cap on GET /pulls/{n}/files
+MAX_COMPARED_FILES = 300  # GitHub's cap on the files of GET /compare/{base}...{head}
 MAX_ANNOTATIONS_PER_REQUEST = 50  # GitHub's cap per check-run create/update
 WRITER_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 
@@ -101,6 +102,25 @@ class PullFile:
 
 
 @dataclass(frozen=True)
+class CompareData:
+    """``GET /compare/{base}...{head}``: how ``head`` relates to ``base`` and the files between them."""
+
+    status: str  # ahead | identical | behind | diverged
+    merge_base: str  # the merge base's SHA
+    files: tuple[PullFile, ...]
+
+    @property
+    def ancestor(self) -> bool:
+        """``base`` is an ancestor of ``head`` (no force-push or rebase in between)."""
+        return self.status in ("ahead", "identical")
+
+    @property
+    def complete(self) -> bool:
+        """GitHub lists at most 300 files; a longer comparison cannot be trusted file by file."""
+        return len(self.files) < MAX_COMPARED_FILES
+
+
+@dataclass(frozen=True)
 class CommitData:
     sha: str
     parents: tuple[str, ...]
@@ -178,6 +198,7 @@ class GitHubPort(Protocol):
     def get_pull(self, number: int) -> PullData: ...
     def list_files(self, number: int) -> list[PullFile]: ...
     def list_commits(self, number: int) -> list[CommitData]: ...
+    def compare(self, base: str, head: str) -> CompareData: ...
     def read_blob(self, sha: str) -> bytes: ...
     def read_blobs(self, shas: Sequence[str]) -> dict[str, bytes | GitHubError]: ...
     def read_tree(self, sha: str, recursive: bool = False) -> TreeListing: ...

@@ -53,6 +53,7 @@ from govbot.bot.github.port import (
     CheckRunData,
     CommentData,
     CommitData,
+    CompareData,
     GitHubError,
     GitHubServerError,
     NotFound,
@@ -252,6 +253,12 @@ class _WorkerClients:
             gh.close()
 
 
+def _pull_file(f: Any) -> PullFile:
+    return PullFile(filename=f.filename, status=f.status, sha=f.sha, additions=f.additions,
+                    deletions=f.deletions, changes=f.changes, patch=f.patch,
+                    previous_filename=f.previous_filename)
+
+
 def _user(obj: Any) -> UserRef | None:
     if obj is None:
         return None
@@ -333,19 +340,17 @@ class PyGithubAdapter:
 
     def list_files(self, number: int) -> list[PullFile]:
         files = self._collect(f"GET files of #{number}", self._pull(number).get_files(), MAX_LISTED_FILES)
-        return [
-            PullFile(
-                filename=f.filename,
-                status=f.status,
-                sha=f.sha,
-                additions=f.additions,
-                deletions=f.deletions,
-                changes=f.changes,
-                patch=f.patch,
-                previous_filename=f.previous_filename,
-            )
-            for f in files
-        ]
+        return [_pull_file(f) for f in files]
+
+    def compare(self, base: str, head: str) -> CompareData:
+        what = f"GET compare {base[:12]}...{head[:12]}"
+
+        def read() -> CompareData:
+            c = self.repo.compare(base, head)
+            return CompareData(status=c.status, merge_base=c.merge_base_commit.sha,
+                               files=tuple(_pull_file(f) for f in c.files))
+
+        return self._call(what, read)
 
     def list_commits(self, number: int) -> list[CommitData]:
         commits = self._collect(f"GET commits of #{number}", self._pull(number).get_commits())

@@ -173,6 +173,8 @@ class FakeGitHub:
         self.blobs: dict[str, bytes] = {}
         self.contents: dict[tuple[str, str], bytes] = {}  # (ref, path) -> bytes
         self.modes: dict[tuple[str, str], str] = {}  # (ref, path) -> mode, for base-side entries
+        # (base, head) -> (status, merge base, files) for GET /compare/{base}...{head}
+        self.compares: dict[tuple[str, str], tuple[str, str, list[FakeFile]]] = {}
         self.tree_truncate_at: int | None = None  # recursive listings longer than this are cut
         self.max_concurrent = 0  # the most requests the server was handling at once
         self._in_flight = 0
@@ -319,6 +321,7 @@ class FakeGitHub:
             ("GET", r"/pulls/(\d+)/files", lambda m, q, b: self._pull_files(int(m[1]), q)),
             ("GET", r"/pulls/(\d+)/commits", lambda m, q, b: self._pull_commits(int(m[1]), q)),
             ("GET", r"/pulls/(\d+)/reviews", lambda m, q, b: self._reviews(int(m[1]), q)),
+            ("GET", r"/compare/([0-9a-f]{40})\.\.\.([0-9a-f]{40})", lambda m, q, b: self._compare(m[1], m[2])),
             ("GET", r"/git/blobs/([0-9a-f]{40})", lambda m, q, b: self._blob(m[1])),
             ("GET", r"/git/trees/([0-9a-f]{40})", lambda m, q, b: self._tree(m[1], q)),
             ("GET", r"/contents/(.+)", lambda m, q, b: self._content(m[1], q)),
@@ -397,23 +400,36 @@ class FakeGitHub:
 
     def _pull_files(self, number: int, q: dict[str, list[str]]) -> tuple[int, dict[str, str], Json]:
         p = self.pulls[number]
-        items = []
-        for f in p.files:
-            sha = blob_sha(f.content) if f.content is not None else "0" * 40
-            if f.mode == "160000" and f.content is not None:
-                sha = f.content.decode()  # a submodule's entry is the commit it points to
-            item: Json = {"sha": sha, "filename": f.filename, "status": f.status,
-                          "additions": f.additions, "deletions": f.deletions,
-                          "changes": f.additions + f.deletions,
-                          "blob_url": f"{self.origin}/{FULL}/blob/{p.head_sha}/{quote(f.filename)}",
-                          "raw_url": f"{self.origin}/{FULL}/raw/{p.head_sha}/{quote(f.filename)}",
-                          "contents_url": f"{self.repo_url}/contents/{quote(f.filename)}?ref={p.head_sha}"}
-            if f.patch is not None:
-                item["patch"] = f.patch
-            if f.previous_filename:
-                item["previous_filename"] = f.previous_filename
-            items.append(item)
+        items = [self._file_json(f, p.head_sha) for f in p.files]
         return self._page(f"/repos/{FULL}/pulls/{number}/files", items, q, cap=3000)
+
+    def _file_json(self, f: FakeFile, head_sha: str) -> Json:
+        sha = blob_sha(f.content) if f.content is not None else "0" * 40
+        if f.mode == "160000" and f.content is not None:
+            sha = f.content.decode()  # a submodule's entry is the commit it points to
+        item: Json = {"sha": sha, "filename": f.filename, "status": f.status,
+                      "additions": f.additions, "deletions": f.deletions,
+                      "changes": f.additions + f.deletions,
+                      "blob_url": f"{self.origin}/{FULL}/blob/{head_sha}/{quote(f.filename)}",
+                      "raw_url": f"{self.origin}/{FULL}/raw/{head_sha}/{quote(f.filename)}",
+                      "contents_url": f"{self.repo_url}/contents/{quote(f.filename)}?ref={head_sha}"}
+        if f.patch is not None:
+            item["patch"] = f.patch
+        if f.previous_filename:
+            item["previous_filename"] = f.previous_filename
+        return item
+
+    def _compare(self, base: str, head: str) -> tuple[int, dict[str, str], Json]:
+        found = self.compares.get((base, head))
+        if found is None:
+            return 404, {}, {"message": "Not Found"}
+        status, merge_base, files = found
+        return 200, {}, {
+            "url": f"{self.repo_url}/compare/{base}...{head}", "status": status,
+            "ahead_by": 1, "behind_by": 0 if status == "ahead" else 1, "total_commits": 1,
+            "base_commit": self._commit_json(base), "merge_base_commit": self._commit_json(merge_base),
+            "commits": [], "files": [self._file_json(f, head) for f in files],
+        }
 
     def _commit_json(self, sha: str, c: FakeCommit | None = None) -> Json:
         c = c or FakeCommit(sha=sha, message="", author=None)

@@ -9,6 +9,7 @@ a fork's ``pull_request`` does.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from govbot.bot.github.port import (
     CheckRunData,
     CommentData,
     CommitData,
+    CompareData,
     GitHubError,
     NotFound,
     PermissionDenied,
@@ -59,6 +61,8 @@ class FakeGitHub:
     statuses: list[tuple[str, str, str, str]] = field(default_factory=list)  # sha, state, description, context
     reviews: dict[int, list[ReviewData]] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)  # commit -> parent commit (for compare)
+    compare_error: GitHubError | None = None  # compare() raises this (e.g. a 404 after a force-push)
     read_only: bool = False
     writes: list[str] = field(default_factory=list)
     _ids: int = 1000
@@ -85,6 +89,28 @@ class FakeGitHub:
         self.commits[pr.number] = list(commits)
         return pr
 
+    def push(self, number: int, head_sha: str, files: dict[str, bytes], *, force: bool = False,
+             base_sha: str | None = None) -> PullData:
+        """A new head for pull request ``number`` with ``files`` changed on top of the old head
+        (``force``: on top of the base instead, as a force-push; ``base_sha``: the base moved)."""
+        pr = self.pulls[number]
+        base = base_sha or pr.base_sha
+        if base_sha is not None:
+            self.trees[base_sha] = self.trees[pr.base_sha]
+        start = base if force else pr.head_sha
+        if not force:
+            self.parents[head_sha] = pr.head_sha
+        for content in files.values():
+            self.blobs[blob_sha(content)] = content
+        self.trees[head_sha] = {**self.trees[start], **{p: blob_sha(c) for p, c in files.items()}}
+        base_tree = self.trees[base]
+        self.files[number] = [
+            _file(path, base_tree.get(path), sha, self.blobs) for path, sha in sorted(self.trees[head_sha].items())
+            if base_tree.get(path) != sha
+        ]
+        self.pulls[number] = replace(pr, head_sha=head_sha, base_sha=base, changed_files=len(self.files[number]))
+        return self.pulls[number]
+
     def _next_id(self) -> int:
         self._ids += 1
         return self._ids
@@ -106,6 +132,21 @@ class FakeGitHub:
 
     def list_commits(self, number: int) -> list[CommitData]:
         return list(self.commits[number])
+
+    def compare(self, base: str, head: str) -> CompareData:
+        if self.compare_error is not None:
+            raise self.compare_error
+        if base not in self.trees or head not in self.trees:
+            raise NotFound(f"compare {base[:7]}...{head[:7]}", 404)
+        ancestors, commit = {head}, head
+        while commit in self.parents:
+            commit = self.parents[commit]
+            ancestors.add(commit)
+        status = "identical" if base == head else "ahead" if base in ancestors else "diverged"
+        old, new = self.trees[base], self.trees[head]
+        files = tuple(_file(path, old.get(path), new.get(path), self.blobs) for path in sorted({*old, *new})
+                      if old.get(path) != new.get(path))
+        return CompareData(status=status, merge_base=base if status != "diverged" else "", files=files)
 
     def read_blob(self, sha: str) -> bytes:
         if sha not in self.blobs:
@@ -204,3 +245,14 @@ class FakeGitHub:
     def approve(self, number: int, login: str, commit: str) -> None:
         self.reviews.setdefault(number, []).append(
             ReviewData(self._next_id(), UserRef(login, None, "User"), "APPROVED", commit, datetime.now(UTC)))
+
+
+def _file(path: str, old: str | None, new: str | None, blobs: dict[str, bytes]) -> PullFile:
+    """A changed file between two trees, with a unified-diff patch as GitHub sends it."""
+    before = blobs[old].decode().splitlines() if old else []
+    after = blobs[new].decode().splitlines() if new else []
+    patch = "\n".join(list(difflib.unified_diff(before, after, lineterm=""))[2:])
+    status = "removed" if new is None else "added" if old is None else "modified"
+    adds = sum(1 for ln in patch.splitlines() if ln.startswith("+"))
+    dels = sum(1 for ln in patch.splitlines() if ln.startswith("-"))
+    return PullFile(path, status, new, adds, dels, adds + dels, patch)

@@ -1,0 +1,145 @@
+"""Incremental LLM review through the Action flow: the in-memory GitHub port (with ``compare``),
+the real pipeline, and the fake LLM server reached through the official SDKs. Each push after the
+first sends only the hunks changed since the last reviewed head; anything uncertain is a full review."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from govbot.bot.action import ActionSettings, Context, default_renderers, full_run, pipeline_analyser
+from govbot.bot.github.port import GitHubServerError
+from govbot.bot.github.state import RunState
+from govbot.router.incremental import ReviewedState
+from tests.bot.github.memory import FakeGitHub
+from tests.bot.test_flows import BASE, HEAD, pull
+from tests.router.fakellm import FakeLLM, Reply, review_json
+from tests.scanners import recorded
+
+HEAD2, HEAD3, BASE2 = "3" * 40, "4" * 40, "5" * 40
+FIRST = b"".join(b"first_value_%d = compute(%d)\n" % (i, i) for i in range(200))
+SECOND = b"".join(b"second_value_%d = compute(%d)\n" % (i, i) for i in range(200))
+ISSUE = {"category": "injection", "severity": "medium", "path": "shop/first.py", "line": 2,
+         "title": "Unchecked compute", "explanation": "compute() receives unchecked input", "cwe": ["CWE-20"],
+         "confidence": "high"}
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    server = FakeLLM()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gh() -> FakeGitHub:
+    gh = FakeGitHub(permissions={"maint-bob": "write"})
+    gh.add_pull(pull(), {"shop/first.py": FIRST})
+    return gh
+
+
+def run(gh: FakeGitHub, llm: FakeLLM, tmp_path: Path, command: str | None = None) -> Context:
+    s = ActionSettings(repository="acme/shop", event_name="pull_request", event_path=None, token="t",
+                       report_dir=tmp_path)
+    env = {"OPENAI_API_KEY": "test-openai", "OPENAI_BASE_URL": llm.url + "/v1",
+           "ANTHROPIC_API_KEY": "test-anthropic", "ANTHROPIC_BASE_URL": llm.url}
+    ctx = Context(s, gh, pipeline_analyser(env, (), recorded), default_renderers(), io.StringIO())
+    full_run(ctx, 7, "pro" if command == "deep" else None, None, command)
+    return ctx
+
+
+def reviewed(gh: FakeGitHub) -> ReviewedState:
+    [comment] = gh.comments[7]
+    state = RunState.decode(comment.body)
+    assert state is not None and state.reviewed is not None
+    return state.reviewed
+
+
+def first_review(gh: FakeGitHub, llm: FakeLLM, tmp_path: Path) -> None:
+    llm.default = Reply(text=review_json([ISSUE]))
+    run(gh, llm, tmp_path)
+    assert "first_value_30" in llm.all_bodies()
+    record = reviewed(gh)
+    assert record.head == HEAD and record.base == BASE
+    assert [(f.path, f.line) for f in record.findings] == [("shop/first.py", 2)]
+    llm.requests.clear()
+    llm.default = Reply(text=review_json())
+
+
+def test_a_second_push_reviews_only_its_hunks_and_carries_findings(gh: FakeGitHub, llm: FakeLLM,
+                                                                   tmp_path: Path) -> None:
+    first_review(gh, llm, tmp_path)
+    gh.push(7, HEAD2, {"shop/second.py": SECOND})
+    ctx = run(gh, llm, tmp_path)
+    sent = llm.all_bodies()
+    assert "second_value_30" in sent and "first_value_30" not in sent
+    incremental_tokens, incremental_requests = llm.prompt_tokens(), len(llm.requests)
+    assert "reviewed commits 1111111..3333333" in ctx.out.getvalue()  # type: ignore[attr-defined]
+    record = reviewed(gh)
+    assert record.head == HEAD2
+    assert [(f.path, f.line) for f in record.findings] == [("shop/first.py", 2)]  # carried over
+    assert "Unchecked compute" in gh.comments[7][0].body
+
+    # the same push reviewed in full (/govbot recheck) costs clearly more
+    llm.requests.clear()
+    run(gh, llm, tmp_path, "recheck")
+    assert "first_value_30" in llm.all_bodies()
+    assert len(llm.requests) == incremental_requests
+    assert incremental_tokens < llm.prompt_tokens() * 0.8, (incremental_tokens, llm.prompt_tokens())
+
+
+def test_a_force_push_is_reviewed_in_full(gh: FakeGitHub, llm: FakeLLM, tmp_path: Path) -> None:
+    first_review(gh, llm, tmp_path)
+    gh.push(7, HEAD2, {"shop/first.py": FIRST, "shop/second.py": SECOND}, force=True)
+    assert gh.compare(HEAD, HEAD2).status == "diverged"
+    ctx = run(gh, llm, tmp_path)
+    assert "first_value_30" in llm.all_bodies() and "second_value_30" in llm.all_bodies()
+    assert "history was rewritten" in ctx.out.getvalue()  # type: ignore[attr-defined]
+    assert reviewed(gh).head == HEAD2
+
+
+def test_a_moved_base_is_reviewed_in_full(gh: FakeGitHub, llm: FakeLLM, tmp_path: Path) -> None:
+    first_review(gh, llm, tmp_path)
+    gh.push(7, HEAD2, {"shop/second.py": SECOND}, base_sha=BASE2)
+    ctx = run(gh, llm, tmp_path)
+    assert "first_value_30" in llm.all_bodies()
+    assert "base branch moved" in ctx.out.getvalue()  # type: ignore[attr-defined]
+    assert reviewed(gh).base == BASE2
+
+
+def test_govbot_deep_forces_a_full_review(gh: FakeGitHub, llm: FakeLLM, tmp_path: Path) -> None:
+    first_review(gh, llm, tmp_path)
+    gh.push(7, HEAD2, {"shop/second.py": SECOND})
+    ctx = run(gh, llm, tmp_path, "deep")
+    assert "first_value_30" in llm.all_bodies() and "second_value_30" in llm.all_bodies()
+    assert "full review requested (/govbot deep)" in ctx.out.getvalue()  # type: ignore[attr-defined]
+
+
+def test_a_failed_compare_falls_back_to_a_full_review(gh: FakeGitHub, llm: FakeLLM, tmp_path: Path) -> None:
+    first_review(gh, llm, tmp_path)
+    gh.push(7, HEAD2, {"shop/second.py": SECOND})
+    gh.compare_error = GitHubServerError("compare: GitHub answered 502", 502)
+    ctx = run(gh, llm, tmp_path)
+    assert "first_value_30" in llm.all_bodies() and "second_value_30" in llm.all_bodies()
+    assert "comparison with the last reviewed head failed" in ctx.out.getvalue()  # type: ignore[attr-defined]
+
+
+def test_no_record_is_written_when_the_llm_review_did_not_complete(gh: FakeGitHub, llm: FakeLLM,
+                                                                  tmp_path: Path) -> None:
+    first_review(gh, llm, tmp_path)
+    gh.push(7, HEAD2, {"shop/second.py": SECOND})
+    llm.default = Reply(status=500)
+    run(gh, llm, tmp_path)
+    [comment] = gh.comments[7]
+    state = RunState.decode(comment.body)
+    assert state is not None and state.head == HEAD2 and state.reviewed is None
+    llm.default = Reply(text=review_json())
+    gh.push(7, HEAD3, {"shop/third.py": b"third = 1\n"})
+    run(gh, llm, tmp_path)  # no record: the next push is reviewed in full, never skipped
+    assert "first_value_30" in llm.all_bodies() and "second_value_30" in llm.all_bodies()
