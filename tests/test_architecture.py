@@ -71,7 +71,10 @@ def test_no_import_runs_back_up_a_floor() -> None:
 
 
 def test_bot_wings_stay_apart() -> None:
-    allowed = {"github": {"github", "render"}, "local": {"local"}, "render": {"render"}}
+    # The App runs the Action's own flows (bot/action.py) behind its queue; moving those flows into
+    # a wing both roots share is the next step (docs/architecture.md).
+    allowed = {"github": {"github", "render"}, "local": {"local"}, "render": {"render"},
+               "app": {"app", "github", "render", "action"}}
     wrong = []
     for module, path in MODULES.items():
         parts = module.split(".")
