@@ -198,8 +198,11 @@ def test_flaky_github_and_short_tokens_still_publish_once(backend: str, flaky: f
                 [check] = checks_for(fake, sha)
                 assert check["status"] == "completed"
                 assert [r.state for r in app.rt.store.runs_of("acme/web", n)] == ["done"]
-            if ttl < 60:  # expired mid-run (1.5 s analysis, 1 s tokens): refreshed, nothing failed
-                assert len(fake.token_grants) > 2
+            if ttl < 60:  # expired mid-run (1.5 s analysis, 1 s tokens): refreshed, nothing failed.
+                # Two runs may share one cached token or take one each, as the workers interleave:
+                # the invariant is that a token was granted again after the first one expired.
+                assert len(fake.token_grants) >= 2
+                assert fake.token_grants[-1][1] - fake.token_grants[0][1] >= ttl
             if revoked:  # the cached token stopped working: one 401, a fresh token, the call again
                 assert fake.unauthorized > 0 and len(fake.token_grants) >= 2
             assert app.rt.store.metrics()["runs"] == {"done": 2}
