@@ -17,6 +17,7 @@ from govbot import __version__
 from govbot.checks.authorship import detect
 from govbot.checks.baseline import classify, files_needing_base
 from govbot.checks.builtin import config_findings, supply_chain_findings, symlink_findings
+from govbot.checks.injection import injection_findings
 from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
 from govbot.checks.scan import materialise, safe_relpath
 from govbot.core.globs import glob_match
@@ -175,6 +176,7 @@ def analyse(
         if base is not None:
             findings = _relative_to_base(findings, change, base, scanners, source, max_bytes)
         findings += added_suppressions([f for f in change.files if f.path in analysed], source)
+        findings += injection_findings(change)
         authorship = detect(change, policy.authorship, branch=change.head_ref)
         route, llm, llm_findings, scores = _llm_review(change, tuple(findings), authorship, policy, reviewer,
                                                        options.incremental)
