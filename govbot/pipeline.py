@@ -201,7 +201,7 @@ def analyse(
         head=change.head,
         files_changed=len(change.files),
         files_analysed=len(analysed),
-        files_skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        files_skipped=tuple(sorted(redact_skips(skipped, redactor), key=lambda s: s.path)),
         commits=len(change.commits),
         truncated=change.truncated,
         pr_number=change.pr.number if change.pr else None,
@@ -310,8 +310,15 @@ def redact_texts(findings: Sequence[Finding], redactor: Redactor) -> tuple[Findi
     out: list[Finding] = []
     for f in findings:
         message = redactor.text(f.message, Redaction(), filename=f.path or "finding.txt")
-        out.append(f if message == f.message else f.model_copy(update={"message": message}))
+        path = redactor.path(f.path, Redaction())  # a file name can carry a secret (issue 9, class 3)
+        same = message == f.message and path == f.path
+        out.append(f if same else f.model_copy(update={"message": message, "path": path}))
     return tuple(out)
+
+
+def redact_skips(skipped: Sequence[SkippedFile], redactor: Redactor) -> list[SkippedFile]:
+    return [s if (p := redactor.path(s.path, Redaction())) == s.path else s.model_copy(update={"path": p})
+            for s in skipped]
 
 
 def redact_evidence(authorship: Authorship, redactor: Redactor) -> Authorship:

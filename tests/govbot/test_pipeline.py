@@ -325,3 +325,14 @@ def test_large_lock_and_generated_files_are_skipped_deliberately_others_are_inco
     report = scan(base, policy)
     assert not report.decision.complete
     assert next(s for s in report.change.files_skipped if s.path == "app/huge.py").incomplete
+
+
+def test_a_secret_in_a_file_name_never_reaches_the_report(base: GitRepo) -> None:
+    """Issue 9, class 3: the name was printed in text, JSON and markdown output."""
+    token = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+    base.write(f"keys/{token}.py", "import pickle\n\ndef load(b):\n    return pickle.loads(b)\n")
+    base.write(f"keys/{token}.ipynb", "{}")
+    base.commit("token in a name")
+    report = scan(base)
+    assert any(f.tool == "bandit" for f in report.findings)
+    assert token not in report.model_dump_json()
