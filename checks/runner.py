@@ -17,9 +17,9 @@ import ctypes.util
 import os
 import re
 import resource
-import sys
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
