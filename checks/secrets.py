@@ -41,23 +41,10 @@ DISABLED_FILTERS = (
 _GENERIC = {"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String", "Public IP (ipv4)"}
 
 
-def heuristic_skip(path: str) -> str | None:
-    """Files govbot does not hand to detect-secrets by name: none. Every file that reaches the
-    scanner is read as text, whatever its name says (issue 9, class 5)."""
-    del path
-    return None
-
-
-def interpreter_for(binary: str) -> str:
-    """The Python that ``binary`` (a detect-secrets console script) was installed with."""
-    sibling = Path(binary).parent / "python"
-    return str(sibling) if sibling.exists() else sys.executable
-
-
-def build_argv(binary: str, targets: Sequence[str]) -> list[str]:
+def build_argv(python: str, targets: Sequence[str]) -> list[str]:
     """detect-secrets through ``checks.secrets_worker``, in isolated mode (``-I``: no PYTHONPATH,
     no user site, no working directory on the import path, so no PR file can be imported)."""
-    return [interpreter_for(binary), "-I", "-m", "govbot.checks.secrets_worker", "--", *targets]
+    return [python, "-I", "-m", "govbot.checks.secrets_worker", "--", *targets]
 
 
 def rule_id_for(secret_type: str) -> str:

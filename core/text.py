@@ -9,6 +9,7 @@ never hides the rest of the file.
 from __future__ import annotations
 
 import codecs
+import re
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -44,3 +45,45 @@ def as_text(data: bytes) -> str:
 def looks_binary(data: bytes) -> bool:
     """What git and most tools call binary: a NUL byte in the first 8 KB (a UTF-16 text is)."""
     return b"\x00" in data[:8000]
+
+
+PYTHON_SUFFIXES = (".py", ".pyw", ".pyi")
+_SOURCE_SUFFIXES = (
+    *PYTHON_SUFFIXES,
+    ".ipynb", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".java", ".kt", ".rb", ".php", ".rs",
+    ".c", ".h", ".cc", ".cpp", ".cs", ".swift", ".scala", ".sh", ".bash", ".yml", ".yaml", ".tf", ".json",
+)
+_SHEBANG_PY = re.compile(rb"\A#![^\n]*\bpython[0-9.]*\b")
+_SHEBANG = re.compile(rb"\A#!")
+# PEP 263: a coding declaration in the first two lines.
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+_PLAIN_CODECS = {"utf-8", "utf8", "utf_8", "ascii", "us-ascii", "latin-1", "latin1", "iso-8859-1", "iso8859-1",
+                 "utf-8-sig"}
+
+
+def python_by_content(path: str, data: bytes) -> str | None:
+    """How ``path`` is Python although its name does not say so: "shebang" or "notebook"; None
+    for a ``.py`` file or for something that is not Python."""
+    if path.endswith(PYTHON_SUFFIXES):
+        return None
+    if path.endswith(".ipynb"):
+        return "notebook"
+    if _SHEBANG_PY.match(data):
+        return "shebang"
+    return None
+
+
+def coding_cookie(data: bytes) -> str | None:
+    """The source encoding a Python file declares (PEP 263), lower-cased, if it is one scanners
+    would read differently from Python (anything but UTF-8/ASCII/Latin-1)."""
+    head = b"\n".join(data.splitlines()[:2])
+    m = _COOKIE.search(head)
+    if not m:
+        return None
+    name = m.group(1).decode("ascii", "replace").lower()
+    return None if name in _PLAIN_CODECS else name
+
+
+def looks_like_source(path: str, data: bytes) -> bool:
+    """A file SAST should see: a source suffix, or a script (shebang)."""
+    return path.endswith(_SOURCE_SUFFIXES) or bool(_SHEBANG.match(data))

@@ -15,7 +15,7 @@ def test_names_are_unique_and_the_policy_knows_every_scanner() -> None:
 
 
 def test_binaries_are_pinned_through_env_vars_named_after_the_executable() -> None:
-    env = {"GOVBOT_DETECT_SECRETS_BIN": "/opt/ds", "GOVBOT_BANDIT_BIN": "", "GOVBOT_SEMGREP_BIN": "/opt/sg"}
+    env = {"GOVBOT_PYTHON_BIN": "/opt/ds", "GOVBOT_BANDIT_BIN": "", "GOVBOT_SEMGREP_BIN": "/opt/sg"}
     assert binaries_from_env(env) == {"secrets": "/opt/ds", "semgrep": "/opt/sg"}
     assert ScannerSettings(binaries={"secrets": "/opt/ds"}).binary(BY_NAME["secrets"]) == "/opt/ds"
 

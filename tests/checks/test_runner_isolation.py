@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from govbot.checks.registry import ScannerSettings
 from govbot.checks.runner import protect_environ, run, tool_env
-from govbot.checks.scan import ScannerSettings, run_scanners
+from govbot.checks.scan import run_scanners
 
 
 def test_tool_env_is_an_allowlist_without_python_path_or_tokens() -> None:

@@ -4,6 +4,7 @@ network — every scanner runs behind a recording proxy that must see zero conne
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from govbot.checks import secrets
+from govbot.checks.registry import ScannerSettings
 from govbot.checks.runner import run, tool_env
-from govbot.checks.scan import ScannerSettings, _default_binary, run_scanners
+from govbot.checks.scan import run_scanners
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +51,7 @@ def _write(root: Path, files: dict[str, str]) -> list[str]:
 
 def test_no_detect_secrets_filter_hides_a_committed_key(tmp_path: Path) -> None:
     paths = _write(tmp_path, HIDDEN)
-    argv = secrets.build_argv(_default_binary("detect-secrets"), paths)
+    argv = secrets.build_argv(sys.executable, paths)
     result = run(argv, cwd=tmp_path, timeout_s=120, env=tool_env())
     assert result.returncode == 0, result.stderr_tail()
     found = {f.path for f in secrets.parse(result.stdout).findings}
@@ -120,7 +122,7 @@ def test_binary_looking_files_are_scanned_as_text(tmp_path: Path) -> None:
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    argv = secrets.build_argv(_default_binary("detect-secrets"), sorted(files))
+    argv = secrets.build_argv(sys.executable, sorted(files))
     result = run(argv, cwd=tmp_path, timeout_s=120, env=tool_env())
     assert result.returncode == 0, result.stderr_tail()
     assert {f.path for f in secrets.parse(result.stdout).findings} == set(files)
