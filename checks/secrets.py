@@ -4,9 +4,7 @@ reports a SHA-1 of each secret, and govbot keeps a short derived hash of that.""
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from govbot.checks import secrets_layer
