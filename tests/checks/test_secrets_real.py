@@ -18,9 +18,10 @@ from govbot.checks.scan import run_scanners
 
 pytestmark = pytest.mark.slow
 
-# AWS's documented example pair: detect-secrets' AWS plugin verifies a pair against STS.
-AWS_ID = "AKIAIOSFODNN7EXAMPLE"
-AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+# A made-up pair (AWS's documented example pair is dropped as a decoy by the secrets layer, issue
+# 12); detect-secrets' AWS plugin would verify a pair against STS.
+AWS_ID = "AKIA" "GOVBOTTEST2345Q7"
+AWS_SECRET = "q9Xr7LmA2vT0pKw5sN1y" "Bc4hJ6fG9dEaZ3uWo8Rt"
 PLANTED = {
     ".env": f"AWS_ACCESS_KEY_ID={AWS_ID}\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\n",
     "app/settings.py": (f'aws_access_key_id = "{AWS_ID}"\naws_secret_access_key = "{AWS_SECRET}"\n'
