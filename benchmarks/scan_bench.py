@@ -177,13 +177,11 @@ def baseline(repo: Path, tmp: Path) -> dict[str, dict[str, float]]:
                                       rule_timeout_s=s.semgrep_rule_timeout_s, max_memory_mb=s.semgrep_max_memory_mb,
                                       max_target_bytes=s.max_file_bytes),
         "bandit": bandit.build_argv(s.binary(BY_NAME["bandit"]), targets),
-        "detect-secrets": secrets.build_argv(s.binary(BY_NAME["secrets"]), targets, cores=1),
+        "detect-secrets": secrets.build_argv(s.binary(BY_NAME["secrets"]), targets),
     }
     # Each scanner also with its own default parallelism, in case that is faster alone: the
     # comparison is against the best each tool can do by itself on this machine.
     commands["semgrep (own default jobs)"] = [a for a in commands["semgrep"] if not a.startswith("--jobs=")]
-    ds = commands["detect-secrets"]
-    commands["detect-secrets (own default cores)"] = [ds[0], *ds[3:]]
     return {name: measure(argv, cwd=root, env=tool_env()) for name, argv in commands.items()}
 
 

@@ -2,15 +2,24 @@
 
 argv is always a list (never a shell), the child gets its own process group so a timeout kills
 the whole tree, and an optional address-space limit bounds memory.
+
+Scanners read files from the PR, so they are treated as hostile neighbours (issue 9, class 14):
+they get an allowlisted environment (no tokens, no PYTHONPATH, so a PR file named ``argparse.py``
+is never on an import path, and ``PYTHONSAFEPATH``), and before the first child starts govbot
+marks itself non-dumpable, which makes ``/proc/<govbot>/environ`` (where the action's tokens sit
+from process start, whatever ``os.environ`` says later) unreadable to processes of the same user.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import re
 import resource
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,9 +41,28 @@ class RunResult:
         return text[-limit:]
 
 
-def _limit_memory(max_bytes: int | None) -> None:
+_PR_SET_DUMPABLE = 4
+_PR_CAPBSET_DROP = 24
+_PR_SET_NO_NEW_PRIVS = 38
+_LAST_CAP = 63
+
+
+def _prctl(*args: int) -> int:
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    return int(libc.prctl(*args, *([0] * (5 - len(args)))))
+
+
+def _confine_child(max_bytes: int | None) -> None:
+    """In the child, before exec: bound memory, forbid gaining privileges (setuid binaries), and
+    when running as root (a container job) drop every capability, so the child cannot read a
+    non-dumpable parent's /proc entries either."""
     if max_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+    if sys.platform.startswith("linux"):
+        _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+        if os.geteuid() == 0:
+            for cap in range(_LAST_CAP + 1):
+                _prctl(_PR_CAPBSET_DROP, cap)  # EINVAL past the kernel's last cap: ignored
 
 
 def run(
@@ -47,6 +75,7 @@ def run(
     max_memory_bytes: int | None = None,
 ) -> RunResult:
     """Run ``argv`` to completion or until ``timeout_s``; never raises for the child's failure."""
+    protect_environ()
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -57,7 +86,7 @@ def run(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=(lambda: _limit_memory(max_memory_bytes)) if max_memory_bytes else None,  # noqa: PLW1509
+            preexec_fn=lambda: _confine_child(max_memory_bytes),  # noqa: PLW1509
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
         return RunResult(tuple(argv), None, b"", str(exc).encode(), 0.0, missing=True)
@@ -78,17 +107,38 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.kill()
 
 
-_SENSITIVE = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL|^INPUT_", re.IGNORECASE)
+def protect_environ() -> bool:
+    """Make this process non-dumpable (Linux): its /proc entries, ``environ`` included, become
+    root-owned, so a child cannot read the tokens it was started with. Idempotent; False where
+    the platform has no ``prctl``."""
+    if not sys.platform.startswith("linux"):
+        return False
+    return _prctl(_PR_SET_DUMPABLE, 0) == 0
 
 
-def tool_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment scanners run with: the caller's, minus anything that could phone home."""
-    env = {k: v for k, v in os.environ.items() if not _SENSITIVE.search(k)}
+# What a scanner may inherit: locale, paths, temp dirs, TLS trust and proxies. Nothing else —
+# no token, no PYTHON* (PYTHONPATH with "" or "." puts the PR's files on the import path).
+_KEEP = re.compile(
+    r"PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|TMPDIR|TMP|TEMP|SYSTEMROOT"
+    r"|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|XDG_CACHE_HOME|XDG_CONFIG_HOME"
+    r"|(?i:https?_proxy|all_proxy|no_proxy)"
+)
+_SENSITIVE = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL|AUTH", re.IGNORECASE)
+
+
+def tool_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment scanners run with: an allowlist of the caller's (``base``, default
+    ``os.environ``), minus anything named like a credential, plus settings that keep the tools
+    offline and Python's import path free of the working directory."""
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if _KEEP.fullmatch(k) and not _SENSITIVE.search(k)}
     env.update(
         {
             "SEMGREP_ENABLE_VERSION_CHECK": "0",
             "SEMGREP_SEND_METRICS": "off",
             "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONSAFEPATH": "1",
+            "PYTHONNOUSERSITE": "1",
             "NO_COLOR": "1",
         }
     )

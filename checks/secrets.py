@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
-
-from detect_secrets.filters.heuristic import is_lock_file, is_non_text_file
 
 from govbot.checks import secrets_layer
 from govbot.checks.base import ToolOutput, load_json_object, rel_path
@@ -16,37 +13,36 @@ from govbot.core.errors import ToolError
 from govbot.core.fingerprint import fingerprint, short_secret_hash
 from govbot.core.models import Finding, Severity, SkippedFile
 
-# Allowlisted lines are reported too: govbot marks them suppressed (and flags ones the change adds).
-_DISABLED_FILTERS = ("detect_secrets.filters.allowlist.is_line_allowlisted",)
+_FILTER = "detect_secrets.filters."
+# detect-secrets filters that HIDE a finding. Each one switched off here hid a real committed key
+# in the issue-9 review, and a false positive costs a look while a false negative costs a leak;
+# the finding's ``confidence`` lets a policy treat the noisy ones differently.
+DISABLED_FILTERS = (
+    # allowlisted lines are reported too: govbot marks them suppressed (and flags ones the change adds)
+    _FILTER + "allowlist.is_line_allowlisted",
+    # `key = "AKIA..." ; x = f(y)` on one line is not an indirect reference to the key, and it hid
+    # `create_engine("postgresql://user:pw@...")` (issue 12): the secrets layer's value-shape
+    # check (``secrets_plugin.is_decoy``) replaces it
+    _FILTER + "heuristic.is_indirect_reference",
+    # any path containing "swagger" was skipped whole
+    _FILTER + "heuristic.is_swagger_file",
+    # lock files and "non-text" extensions (.css, .svg, .map, .sum, ...) were skipped by NAME
+    _FILTER + "heuristic.is_lock_file",
+    _FILTER + "heuristic.is_non_text_file",
+    # `client_id = "x", client_secret = "..."` on one line hid the secret after "_id"
+    _FILTER + "heuristic.is_likely_id_string",
+)
+# Kept, because they look at the candidate VALUE and a value they match is not a credential:
+# is_sequential_string ("ABCDEF123456"), is_potential_uuid, is_templated_secret ("${X}", "<x>"),
+# is_prefixed_with_dollar_sign ("$VAR"), is_not_alphanumeric_string ("*****"); and
+# common.is_invalid_file (not a regular file).
 _GENERIC = {"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String", "Public IP (ipv4)"}
 
 
-def heuristic_skip(path: str) -> str | None:
-    """detect-secrets silently ignores some files; say so instead."""
-    if is_lock_file(path):
-        return "detect-secrets: lock file (hashes would be false positives)"
-    if is_non_text_file(path):
-        return "detect-secrets: non-text file extension"
-    return None
-
-
-# govbot's secrets layer runs inside detect-secrets: its formats as a plugin, its decoys as a filter.
-_LAYER_MODULE = Path(__file__).with_name("secrets_plugin.py")
-
-
-def build_argv(binary: str, targets: Sequence[str], cores: int = 1) -> list[str]:
-    # One process: detect-secrets' pool costs more to start than it saves on a PR-sized change,
-    # and the other core is semgrep's.
-    argv = [binary, "--cores", str(cores), "scan", "--all-files"]
-    for f in _DISABLED_FILTERS:
-        argv += ["--disable-filter", f]
-    # is_indirect_reference drops every value on a line like `x = f("...")`, which hides
-    # `create_engine("postgresql://user:pw@...")`; the layer's value-shape check replaces it.
-    # The filter by import path (not file://<path>): the argv, and so the output's key, stays the
-    # same wherever govbot is installed.
-    argv += ["--plugin", str(_LAYER_MODULE), "--filter", "govbot.checks.secrets_plugin.is_decoy",
-             "--disable-filter", "detect_secrets.filters.heuristic.is_indirect_reference"]
-    return argv + list(targets)
+def build_argv(python: str, targets: Sequence[str]) -> list[str]:
+    """detect-secrets through ``checks.secrets_worker``, in isolated mode (``-I``: no PYTHONPATH,
+    no user site, no working directory on the import path, so no PR file can be imported)."""
+    return [python, "-I", "-m", "govbot.checks.secrets_worker", "--", *targets]
 
 
 def rule_id_for(secret_type: str) -> str:

@@ -17,6 +17,7 @@ from govbot import __version__
 from govbot.checks.authorship import detect
 from govbot.checks.baseline import classify, files_needing_base
 from govbot.checks.builtin import config_findings, supply_chain_findings, symlink_findings
+from govbot.checks.injection import injection_findings
 from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
 from govbot.checks.scan import materialise, safe_relpath
 from govbot.core.globs import glob_match
@@ -36,6 +37,7 @@ from govbot.core.models import (
     Verification,
 )
 from govbot.core.ports import BaseSource, ContentSource, Progress, Scanners
+from govbot.core.text import PYTHON_SUFFIXES, as_text, coding_cookie, looks_binary, looks_like_source, python_by_content
 from govbot.policy.engine import evaluate, facts_for
 from govbot.policy.llm_config import LLMConfig
 from govbot.policy.loader import DEFAULT_POLICY_PATH
@@ -175,6 +177,7 @@ def analyse(
         if base is not None:
             findings = _relative_to_base(findings, change, base, scanners, source, max_bytes)
         findings += added_suppressions([f for f in change.files if f.path in analysed], source)
+        findings += injection_findings(change)
         authorship = detect(change, policy.authorship, branch=change.head_ref)
         route, llm, llm_findings, scores = _llm_review(change, tuple(findings), authorship, policy, reviewer,
                                                        options.incremental)
@@ -199,7 +202,7 @@ def analyse(
         head=change.head,
         files_changed=len(change.files),
         files_analysed=len(analysed),
-        files_skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        files_skipped=tuple(sorted(redact_skips(skipped, redactor), key=lambda s: s.path)),
         commits=len(change.commits),
         truncated=change.truncated,
         pr_number=change.pr.number if change.pr else None,
@@ -230,7 +233,7 @@ def _relative_to_base(
     3,000 files with findings in three costs a scan of three."""
     wanted = files_needing_base(findings, change.files)
     blobs = base.read_base(wanted, change.base) if wanted else {}
-    blobs = {p: _as_utf8(b) for p, b in blobs.items() if len(b) <= max_bytes and b"\x00" not in b[:8192]}
+    blobs = {p: as_text(b).encode("utf-8") for p, b in blobs.items() if len(b) <= max_bytes}
     if not blobs:
         return classify(findings, source.line, (), source.line, (), ())
     with tempfile.TemporaryDirectory(prefix="govbot-base-") as tmp:
@@ -252,25 +255,38 @@ def _readable(plan: FilePlan, data: dict[str, bytes], max_bytes: int) -> tuple[d
         blob = data.get(f.path)
         if blob is None:
             skipped.append(SkippedFile(path=f.path, reason="content could not be read", incomplete=True))
-        elif b"\x00" in blob[:8192]:
-            skipped.append(SkippedFile(path=f.path, reason="binary file (NUL bytes)"))
         elif len(blob) > max_bytes:
             kind = machine_written(f.path)
             skipped.append(SkippedFile(path=f.path, reason=f"{kind or 'file'} larger than {max_bytes} bytes",
                                        incomplete=kind is None))
         else:
-            readable[f.path] = _as_utf8(blob)
+            # NUL bytes or UTF-16 make a file "binary" to git, not to a secret scanner: every file
+            # is scanned as text (issue 9, class 4); source that had to be decoded is incomplete
+            # for SAST, which sees the decoded text and may have missed what the raw bytes do.
+            readable[f.path] = as_text(blob).encode("utf-8")
+            if looks_binary(blob) and looks_like_source(f.path, blob):
+                skipped.append(SkippedFile(path=f.path, incomplete=True, reason=(
+                    "source file with NUL bytes or a UTF-16 encoding: scanned as decoded text, "
+                    "SAST may be incomplete")))
+            skipped.extend(_python_gaps(f.path, blob))
     return readable, skipped
 
 
-def _as_utf8(blob: bytes) -> bytes:
-    """detect-secrets silently skips a file that is not valid UTF-8; one stray Latin-1 byte must
-    not hide a secret. Invalid bytes become U+FFFD, so lines and line numbers stay the same."""
-    try:
-        blob.decode("utf-8")
-    except UnicodeDecodeError:
-        return blob.decode("utf-8", "replace").encode("utf-8")
-    return blob
+def _python_gaps(path: str, blob: bytes) -> list[SkippedFile]:
+    """Python that the scanners, which pick Python by file name and read UTF-8, would not see as
+    written: said out loud and incomplete, never a silent pass (issue 9, class 8)."""
+    gaps: list[SkippedFile] = []
+    kind = python_by_content(path, blob)
+    if kind == "notebook":
+        gaps.append(SkippedFile(path=path, incomplete=True, reason=(
+            "Jupyter notebook: its code cells are not analysed as Python by SAST (secrets were scanned)")))
+    elif kind == "shebang":
+        gaps.append(SkippedFile(path=path, incomplete=True, reason=(
+            "Python script without a .py name (shebang): not analysed as Python by SAST")))
+    if (kind or path.endswith(PYTHON_SUFFIXES)) and (codec := coding_cookie(blob)):
+        gaps.append(SkippedFile(path=path, incomplete=True, reason=(
+            f"declares source encoding {codec!r}: Python decodes it differently from the scanners")))
+    return gaps
 
 
 def _llm_review(
@@ -308,8 +324,15 @@ def redact_texts(findings: Sequence[Finding], redactor: Redactor) -> tuple[Findi
     out: list[Finding] = []
     for f in findings:
         message = redactor.text(f.message, Redaction(), filename=f.path or "finding.txt")
-        out.append(f if message == f.message else f.model_copy(update={"message": message}))
+        path = redactor.path(f.path, Redaction())  # a file name can carry a secret (issue 9, class 3)
+        same = message == f.message and path == f.path
+        out.append(f if same else f.model_copy(update={"message": message, "path": path}))
     return tuple(out)
+
+
+def redact_skips(skipped: Sequence[SkippedFile], redactor: Redactor) -> list[SkippedFile]:
+    return [s if (p := redactor.path(s.path, Redaction())) == s.path else s.model_copy(update={"path": p})
+            for s in skipped]
 
 
 def redact_evidence(authorship: Authorship, redactor: Redactor) -> Authorship:

@@ -99,8 +99,9 @@ def review_prompt(data: ReviewInput, marker: str) -> Prompt:
             "marker": marker,
             "chunk_number": str(data.chunk_number),
             "chunk_count": str(data.chunk_count),
-            "chunk_files": ", ".join(data.files) or "(none)",
-            "chunk_note": f" ({data.note})" if data.note else "",
+            # One name a line, inside the untrusted fence: a file name can carry text (issue 9, class 3).
+            "chunk_files": "\n".join(data.files) or "(none)",
+            "chunk_note": f"\n({data.note})" if data.note else "",
             "title": data.title or "(none)",
             "body": data.body or "(none)",
             "commit_messages": "\n---\n".join(data.commit_messages) or "(none)",

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from govbot.checks.injection import RULE_ID as INJECTION_RULE_ID
 from govbot.checks.registry import SCANNER_NAMES
 from govbot.core.globs import glob_match
 from govbot.core.models import AIVerdict, Authorship, ChangeSet, Finding, RoutePlan, Tier
@@ -150,6 +151,9 @@ def _scanner_floor(findings: Sequence[Finding]) -> list[str]:
         if f.tool in SCANNER_TOOLS and f.in_diff and (f.suppression is None or f.suppression.added_by_change)
     ]
     secrets = [f for f in scanner if f.tool == "secrets"]
+    injections = [f for f in findings if f.rule_id == INJECTION_RULE_ID]
+    if injections:  # the attempt is reviewed by the strongest tier, never by the cheapest
+        reasons.append(f"{len(injections)} prompt-injection attempt(s) aimed at the AI reviewer")
     if secrets:
         reasons.append(f"{len(secrets)} secret finding(s) in the diff")
     if len(scanner) > len(secrets):

@@ -146,7 +146,9 @@ class _Run:
         redactor = Redactor.default()
         flagged = flagged_lines(self.request.findings)
         files = [
-            FilePatch(f.path, redactor.patch(f.path, patch, flagged.get(f.path, ()), counts), f.confidential)
+            # The name is redacted like any text that leaves the machine (issue 9, class 3).
+            FilePatch(redactor.path(f.path, counts), redactor.patch(f.path, patch, flagged.get(f.path, ()), counts),
+                      f.confidential)
             for f, patch in self._sent()
         ]
         pr = self.request.change.pr

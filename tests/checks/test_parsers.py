@@ -65,9 +65,12 @@ def test_argv_never_lets_a_path_become_an_option() -> None:
     assert "--metrics=off" in argv and "--disable-version-check" in argv
     assert not any(a.startswith("--config=") and not a.endswith(".yml") for a in argv)
     assert bandit.build_argv("bandit", ["./-x.py"])[-1] == "./-x.py"
-    assert secrets.build_argv("detect-secrets", ["./-x.py"])[-1] == "./-x.py"
+    assert secrets.build_argv("python", ["./-x.py"])[-2:] == ["--", "./-x.py"]
 
 
-def test_lock_files_are_reported_not_silently_skipped() -> None:
-    assert secrets.heuristic_skip("web/package-lock.json")
-    assert secrets.heuristic_skip("app.py") is None
+def test_detect_secrets_runs_isolated_without_verification_or_hiding_filters() -> None:
+    argv = secrets.build_argv("/venv/bin/python", ["./a.py"])
+    assert argv[1:5] == ["-I", "-m", "govbot.checks.secrets_worker", "--"] and argv[-1] == "./a.py"
+    disabled = {f.rsplit(".", 1)[-1] for f in secrets.DISABLED_FILTERS}
+    assert {"is_indirect_reference", "is_swagger_file", "is_lock_file", "is_non_text_file",
+            "is_likely_id_string", "is_line_allowlisted"} <= disabled

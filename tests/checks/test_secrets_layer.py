@@ -121,7 +121,7 @@ def test_layer_runs_inside_real_detect_secrets(tmp_path: Path) -> None:
     hf = "hf_" + rand(34, string.ascii_letters, seed=13)
     (tmp_path / "settings.py").write_text(f'GH = "{good}"\nHF_TOKEN = "{hf}"\nOLD = "{bad}"\n')
     (tmp_path / "docs.md").write_text("aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n")
-    argv = secrets.build_argv(default_binary("detect-secrets"), ["./settings.py", "./docs.md"])
+    argv = secrets.build_argv(default_binary("python"), ["./settings.py", "./docs.md"])
     result = run(argv, cwd=tmp_path, timeout_s=120, env=tool_env())
     assert result.returncode == 0, result.stderr_tail()
     out = secrets.parse(result.stdout)

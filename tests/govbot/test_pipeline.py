@@ -108,7 +108,7 @@ def test_hostile_file_names_and_contents(base: GitRepo) -> None:
     report = scan(base)
     skipped = {s.path: s for s in report.change.files_skipped}
     assert skipped["big.js"].incomplete and "larger than" in skipped["big.js"].reason
-    assert "binary" in skipped["nul.txt"].reason and not skipped["nul.txt"].incomplete
+    assert "nul.txt" not in skipped  # NUL bytes: scanned as text (issue 9, class 4)
     assert "symlink" in skipped["passwd_link"].reason
     assert any(f.rule_id == "govbot:symlink-outside-repo" for f in report.findings)
     assert any(f.path == "-rf.py" and f.tool == "bandit" for f in report.findings)
@@ -166,7 +166,7 @@ def test_scanner_timeout_is_incomplete(base: GitRepo, tmp_path: Path) -> None:
     assert not report.decision.complete
 
 
-def test_policy_excludes_and_lock_files_are_reported(base: GitRepo) -> None:
+def test_policy_excludes_are_reported_and_lock_files_scanned(base: GitRepo) -> None:
     base.write("vendor/lib.py", "import os\nos.system('x' + input())\n")
     base.write("package-lock.json", '{"lockfileVersion": 3}\n')
     base.commit("vendor")
@@ -175,7 +175,7 @@ def test_policy_excludes_and_lock_files_are_reported(base: GitRepo) -> None:
     skipped = {s.path: s.reason for s in report.change.files_skipped}
     assert "excluded by policy" in skipped["vendor/lib.py"]
     secrets_run = {t.name: t for t in report.tools}["secrets"]
-    assert any(s.path == "package-lock.json" and "lock file" in s.reason for s in secrets_run.skipped)
+    assert secrets_run.files == 1 and not secrets_run.skipped  # lock files are scanned (issue 9, class 5)
     assert report.decision.complete
 
 
@@ -325,3 +325,42 @@ def test_large_lock_and_generated_files_are_skipped_deliberately_others_are_inco
     report = scan(base, policy)
     assert not report.decision.complete
     assert next(s for s in report.change.files_skipped if s.path == "app/huge.py").incomplete
+
+
+def test_a_secret_in_a_file_name_never_reaches_the_report(base: GitRepo) -> None:
+    """Issue 9, class 3: the name was printed in text, JSON and markdown output."""
+    token = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+    base.write(f"keys/{token}.py", "import pickle\n\ndef load(b):\n    return pickle.loads(b)\n")
+    base.write(f"keys/{token}.ipynb", "{}")
+    base.commit("token in a name")
+    report = scan(base)
+    assert any(f.tool == "bandit" for f in report.findings)
+    assert token not in report.model_dump_json()
+
+
+def test_binary_looking_files_are_scanned_for_secrets(base: GitRepo) -> None:
+    """Issue 9, class 4: a NUL byte or UTF-16 made a .env "binary", skipped, and the key passed."""
+    base.write(".env", b"\x00" + f"AWS_ACCESS_KEY_ID={AWS_KEY}\n".encode())
+    base.write("conf/keys.txt", f"AWS_ACCESS_KEY_ID={AWS_KEY}\n".encode("utf-16"))
+    base.write("tool.py", b"import os\x00\nos.system(input())\n")
+    base.commit("binary-looking")
+    report = scan(base)
+    found = {f.path for f in report.findings if f.tool == "secrets"}
+    assert {".env", "conf/keys.txt"} <= found
+    skipped = {s.path: s for s in report.change.files_skipped}
+    assert skipped["tool.py"].incomplete and not report.decision.complete
+    assert report.decision.outcome is not Outcome.PASS
+
+
+def test_python_found_by_content_is_never_silently_unanalysed(base: GitRepo) -> None:
+    """Issue 9, class 8: a notebook, an extensionless shebang script and a unicode_escape cookie."""
+    base.write("deploy", "#!/usr/bin/env python3\nimport os\nos.system(input())\n")
+    base.write("nb.ipynb", json.dumps({"cells": [{"cell_type": "code", "source": ["import pickle\n"]}]}))
+    base.write("esc.py", "# -*- coding: unicode_escape -*-\nx = 1\n")
+    base.commit("python by content")
+    report = scan(base)
+    skipped = {s.path: s for s in report.change.files_skipped}
+    for path in ("deploy", "nb.ipynb", "esc.py"):
+        assert skipped[path].incomplete, path
+    assert "unicode_escape" in skipped["esc.py"].reason
+    assert not report.decision.complete

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from govbot.core.diff import changeset_from_diff
 from govbot.core.models import (
     AIVerdict,
     Authorship,
@@ -188,3 +189,12 @@ def test_confidence_condition_and_unknown_confidence_is_not_weak() -> None:
                               "    action: warn\n", "p.yml")
     assert decide([finding(confidence="low")], policy).outcome is Outcome.WARN
     assert decide([finding()], policy).outcome is Outcome.PASS
+
+
+def test_a_symlink_outside_the_repository_is_acted_on_by_default() -> None:
+    """Issue 9, class 12: govbot:symlink-outside-repo was found but no default rule acted on it."""
+    change = changeset_from_diff("--- /dev/null\n+++ b/leak\n@@ -0,0 +1 @@\n+/proc/self/environ\n")
+    link = Finding(tool="govbot", rule_id="govbot:symlink-outside-repo", severity=Severity.MEDIUM, path="leak",
+                   message="symlink points outside the repository")
+    facts = facts_for(change, (link,), Authorship(), RoutePlan(), LLMSummary())
+    assert evaluate(facts, default_policy()).outcome is Outcome.BLOCK

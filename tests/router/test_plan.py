@@ -162,3 +162,13 @@ def test_one_model_per_tier_is_named_and_priced_when_one_key_is_set(env: LLMEnvi
     assert r.route_plan().model == model and r.nominal is not None and r.nominal.ref == model
     text = route_text(r)
     assert f"model: {model}" in text and f"with {model}" in text
+
+
+def test_a_prompt_injection_attempt_routes_to_pro() -> None:
+    """Issue 9, class 18: a small ordinary-looking change with an injection went to mini."""
+    doc = diff("README.md", "a\n", "b\n")
+    f = Finding(tool="govbot", rule_id="govbot:prompt-injection", severity=Severity.HIGH, path="(pull request)",
+                message="m")
+    assert route(doc).tier is Tier.MINI
+    r = route(doc, findings=(f,))
+    assert r.tier is Tier.PRO and "prompt-injection" in r.reasons[0]
