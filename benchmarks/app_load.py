@@ -115,6 +115,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one measured scenario, top 
     ap.add_argument("--worker-threads", type=int, default=4)
     ap.add_argument("--receiver-workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--max-running", type=int, default=2, help="runs at once per installation")
+    ap.add_argument("--profile-receiver", metavar="PATH",
+                    help="sample the receiver with py-spy during the burst (collapsed stacks to PATH)")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for every PR to publish")
     args = ap.parse_args()
     load_before = os.getloadavg()
@@ -177,6 +179,12 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one measured scenario, top 
                     fake.sent.append(Sent(len(fake.sent) + 1, guid, "pull_request", body, status,
                                           datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
 
+            spy = None
+            if args.profile_receiver:
+                spy = subprocess.Popen(["py-spy", "record", "--pid", str(procs[0].pid), "--format", "raw",
+                                        "--rate", "200", "--gil", "--output", args.profile_receiver],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1.0)
             receiver_cpu0 = cpu_seconds(procs[0].pid)
             start = time.perf_counter()
             wall0 = time.time()
@@ -187,6 +195,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one measured scenario, top 
                 submitted_s = time.perf_counter() - start
             send_s = time.perf_counter() - start
             receiver_cpu = cpu_seconds(procs[0].pid) - receiver_cpu0
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=30)
             heads = {n: sha_of(n, per_pr - 1) for n in range(1, args.prs + 1)}
 
             def published() -> int:

@@ -7,6 +7,7 @@ and a second copy of a job finds the run already claimed or finished and does no
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -108,6 +109,12 @@ class RunResult:
     error: str = ""
 
 
+def _pr_key(inst_id: int, repo: str, pr: int) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory lock of one pull request."""
+    digest = hashlib.blake2b(f"{inst_id}/{repo}#{pr}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def _view(r: Run) -> RunView:
     return RunView(r.id, r.installation_id, r.repo, r.pr, r.head_sha, r.kind, r.state, r.token, r.attempts)
 
@@ -117,11 +124,13 @@ class Store:
         self.engine = engine
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._known: set[tuple[int, str]] = set()  # (installation, repository) rows stored already
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
+        self._known.update(session.info.get("known", ()))  # committed: remember what is stored
 
     def _lock_installation(self, s: Session, inst_id: int, account: str = "") -> Installation:
         """The installation row, locked: claims and new runs of one installation go one at a time."""
@@ -201,11 +210,16 @@ class Store:
         conn = s.connection()
         inst_t, repo_t, run_t = (cast(Table, m.__table__) for m in (Installation, Repository, Run))
         now = self.clock()
-        # The installation's row, created or locked: runs of one installation are decided one at a time.
-        conn.execute(self._insert(inst_t).values(id=inst_id, account=account, created_at=now, blocked_until=0.0)
-                     .on_conflict_do_update(index_elements=["id"], set_={"id": inst_t.c.id}))
-        conn.execute(self._insert(repo_t).values(installation_id=inst_id, full_name=repo)
-                     .on_conflict_do_nothing(index_elements=["installation_id", "full_name"]))
+        if (inst_id, repo) not in self._known:  # once per process: not a round trip per delivery
+            conn.execute(self._insert(inst_t).values(id=inst_id, account=account, created_at=now, blocked_until=0.0)
+                         .on_conflict_do_nothing(index_elements=["id"]))
+            conn.execute(self._insert(repo_t).values(installation_id=inst_id, full_name=repo)
+                         .on_conflict_do_nothing(index_elements=["installation_id", "full_name"]))
+            s.info.setdefault("known", []).append((inst_id, repo))
+        if self.engine.dialect.name == "postgresql":
+            # Deliveries of one pull request are decided one at a time (SQLite: BEGIN IMMEDIATE
+            # already serialises every writer); other pull requests do not wait for this one.
+            conn.execute(select(func.pg_advisory_xact_lock(_pr_key(inst_id, repo, pr))))
         same_pr = (run_t.c.installation_id == inst_id) & (run_t.c.repo == repo) & (run_t.c.pr == pr)
         newest = float(conn.execute(select(func.max(run_t.c.pushed_at)).where(same_pr, run_t.c.head_sha != sha))
                        .scalar() or 0.0)
@@ -253,7 +267,7 @@ class Store:
             if r is None:
                 return Gone("no such run")
             inst = self._lock_installation(s, r.installation_id)
-            s.refresh(r)
+            s.refresh(r, with_for_update=True)  # a delivery superseding it waits, then sees it running
             if r.state not in ACTIVE:
                 return Gone(f"run is {r.state}")
             if r.state == "running" and r.lease_until > now:
@@ -434,6 +448,7 @@ class Store:
         s.execute(delete(Delivery).where(Delivery.installation_id == inst_id, Delivery.disposition != "uninstall"))
         s.execute(delete(Repository).where(Repository.installation_id == inst_id))
         s.execute(delete(Installation).where(Installation.id == inst_id))
+        self._known = {k for k in self._known if k[0] != inst_id}
 
     def runs_of(self, repo: str, pr: int) -> list[RunView]:
         with self.tx() as s:

@@ -10,12 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from govbot.bot.app.events import classify
 from govbot.bot.github.state import RunState
 from tests.bot.app.fakeapp import AppFake, comment_event, pr_event, sign
 from tests.bot.app.harness import SECRET, AppUnderTest, running_app, wait_for
 from tests.bot.github.fakegithub import FakePull, Fault, User
 
+# Every test here starts uvicorn, Huey workers and the fake GitHub (1-9 s each): the slow lane.
+pytestmark = pytest.mark.slow
 BACKENDS = ["sqlite", "postgres"]
 AUTHOR = User("dev", 1)
 
@@ -186,7 +187,6 @@ def test_rate_limit_holds_the_installation_until_reset_others_unaffected(backend
         assert check["status"] == "completed"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("backend", "flaky", "ttl", "analysis_s"),
                          [("sqlite", 0.3, 3600.0, "0"), ("postgres", 0.3, 3600.0, "0"),
                           ("sqlite", 0.0, 1.0, "1.5"), ("postgres", 0.0, 1.0, "1.5"),
@@ -260,6 +260,3 @@ def test_deep_command_from_a_writer_is_acknowledged_and_stored(backend: str, tmp
         [fb] = app.rt.store.feedback()
         assert (fb.repo, fb.pr, fb.sha, fb.label, fb.actor) == ("acme/web", 13, "d" * 40, "deep", "alice")
 
-
-def test_classify_is_what_the_receiver_uses() -> None:
-    assert classify("x", "ping", {"zen": "hi"}, "govbot[bot]").disposition == "ignored"
