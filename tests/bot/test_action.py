@@ -493,7 +493,7 @@ def test_every_read_and_idempotent_write_survives_one_502(fake: FakeGitHub, tmp_
     PATCH) answers 502. Each is retried — ``GET /commits/{sha}`` used to be outside the retry
     wrapper and crashed the action with no check."""
     open_pr(fake, py_file("shop/totals.py", CLEAN_PY), commit=ai_commit())  # review required
-    fake.flaky = {"GET"}
+    fake.flaky_once = {"GET"}
     first = run_action(fake, tmp_path, "pull_request_opened.json")
     assert first.code == 1, first.stdout
     gets = {r.path for r in fake.requests if r.method == "GET"}
@@ -503,7 +503,7 @@ def test_every_read_and_idempotent_write_survives_one_502(fake: FakeGitHub, tmp_
         assert statuses[0] == 502 and statuses[1] in (200, 404), path  # 404: a label not created yet
     assert len(sticky(fake)) == 1 and govbot_check(fake)["conclusion"] == "failure"
 
-    fake.flaky = {"GET", "PATCH"}
+    fake.flaky_once = {"GET", "PATCH"}
     second = run_action(fake, tmp_path, "pull_request_opened.json")
     assert second.code == 1, second.stdout
     assert any(r.status == 502 for r in fake.calls("PATCH", r"/repos/octo/shop/.*"))

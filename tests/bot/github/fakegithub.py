@@ -7,7 +7,7 @@ request, paginates with ``Link`` headers, sends rate-limit headers, and injects 
 * ``Fault(..., status=403, headers={"Retry-After": "1"})``: a secondary rate limit;
 * ``Fault(..., status=502)``: a gateway error, nothing applied;
 * ``Fault(..., status=502, apply=True)``: the request IS applied, then answered with 502;
-* ``flaky = {"GET"}``: the first request of every distinct method, path and query answers 502
+* ``flaky_once = {"GET"}``: the first request of every distinct method, path and query answers 502
   (nothing applied), so a test can show that every such call is retried;
 * ``Gate(method, path, parties)``: the first ``parties`` matching requests wait for each other
   before any is answered, so two clients race exactly where a test wants them to.
@@ -187,7 +187,7 @@ class FakeGitHub:
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
         self.gates: list[Gate] = []
-        self.flaky: set[str] = set()  # methods whose first request per path and query answers 502
+        self.flaky_once: set[str] = set()  # methods whose first request per path and query answers 502
         self._flaked: set[tuple[str, str]] = set()
         self.pulls: dict[int, FakePull] = {}
         self.blobs: dict[str, bytes] = {}
@@ -298,7 +298,7 @@ class FakeGitHub:
             self.requests.append(record)
             self.rate_remaining -= 1
             fault = self._take_fault(method, path)
-            if fault is None and method in self.flaky and (method, raw_path) not in self._flaked:
+            if fault is None and method in self.flaky_once and (method, raw_path) not in self._flaked:
                 self._flaked.add((method, raw_path))
                 fault = Fault(method, path, 502, message="Bad Gateway (flaky)")
             if fault is not None and not fault.apply:
