@@ -364,3 +364,37 @@ def test_python_found_by_content_is_never_silently_unanalysed(base: GitRepo) -> 
         assert skipped[path].incomplete, path
     assert "unicode_escape" in skipped["esc.py"].reason
     assert not report.decision.complete
+
+
+def test_an_old_nosec_on_a_multi_line_call_does_not_cover_a_line_the_change_writes(repo: GitRepo) -> None:
+    """Issue 9, class 6: the suppression and the scope look at the same span."""
+    call = "import subprocess\n\n\ndef go(c):\n    subprocess.call(  # nosec\n        c,\n        shell={},\n    )\n"
+    repo.write("app/run.py", call.format("False"))
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("app/run.py", call.format("True"))
+    repo.commit("shell=True under an old nosec")
+    report = scan(repo)
+    shell = [f for f in report.findings if f.rule_id.startswith(("bandit:B602", "semgrep:")) and f.in_diff]
+    assert shell and all(f.suppression and f.suppression.added_by_change for f in shell)
+    assert report.decision.outcome is Outcome.BLOCK
+
+
+def test_git_mv_of_vulnerable_code_is_new_where_it_lands(repo: GitRepo) -> None:
+    """Issue 9, class 7: a pure rename adds no line, yet the moved code is new at its new path,
+    and the baseline (which matches findings at the same path) does not call it pre-existing."""
+    repo.write("tools/legacy.py", "import os\n\n\ndef run(cmd):\n    os.system('ls ' + cmd)\n")
+    repo.commit("base")
+    repo.branch("feature")
+    (repo.path / "app" / "web").mkdir(parents=True)
+    repo.git("mv", "tools/legacy.py", "app/web/handler.py")
+    repo.commit("move into the web app")
+    r = localgit.open_repo(repo.path)
+    change = localgit.load_change(r, "main", "HEAD")
+    assert change.files[0].status.value == "renamed" and not change.files[0].added_lines
+    policy = default_policy()
+    report = analyse(change, policy, GitBlobSource(r), recorded(ScannerSettings().with_policy(policy)), None,
+                     base=GitBlobSource(r))
+    moved = [f for f in report.findings if f.path == "app/web/handler.py" and f.tool in ("bandit", "semgrep")]
+    assert moved and all(f.in_diff and f.baseline == "new" for f in moved)
+    assert report.decision.outcome is Outcome.BLOCK
