@@ -82,7 +82,9 @@ def changed_file(f: PullFile) -> ChangedFile:
     parsed = parse_patch(f.patch) if f.patch else None
     hunks, added = parsed or ((), frozenset[int]())
     deleted = status is FileStatus.DELETED
-    binary = f.patch is None and f.changes == 0 and status is not FileStatus.RENAMED and not deleted
+    # A pure rename or copy has no patch and no changes either: that is not binary.
+    moved = status in (FileStatus.RENAMED, FileStatus.COPIED)
+    binary = f.patch is None and f.changes == 0 and not moved and not deleted
     return ChangedFile(
         path=f.filename,
         old_path=f.previous_filename,
