@@ -342,6 +342,7 @@ def test_check_run_forbidden_falls_back_to_status(fake: FakeGitHub, tmp_path: Pa
     assert len(fake.comments_on(7)) == 1
 
 
+@pytest.mark.slow
 def test_large_pull_request_1500_files(fake: FakeGitHub, tmp_path: Path) -> None:
     files = [FakeFile(f"docs/page{i:04}.md", b"# page %d\n" % i, status="added",
                       patch=f"@@ -0,0 +1 @@\n+# page {i}", additions=1) for i in range(1500)]

@@ -102,10 +102,10 @@ def test_hostile_file_names_and_contents(base: GitRepo) -> None:
     base.write("new\nline.py", "y = 2\n")
     base.write("latin1.py", "s = '\xe9t\xe9'\n".encode("latin-1"))
     base.write("nul.txt", b"abc\x00def")
-    base.write("big.js", "var a=1;" * 700_000)  # 5.6 MB on one line (a .min.js would be skipped deliberately)
+    base.write("big.js", "var a=1;" * 8_000)  # 64 kB on one line, over the 32 kB limit below (a .min.js would be skipped deliberately)
     os.symlink("/etc/passwd", base.path / "passwd_link")
     base.commit("hostile")
-    report = scan(base)
+    report = scan(base, load_policy_text("limits:\n  max_file_bytes: 32768\n", "p"))
     skipped = {s.path: s for s in report.change.files_skipped}
     assert skipped["big.js"].incomplete and "larger than" in skipped["big.js"].reason
     assert "nul.txt" not in skipped  # NUL bytes: scanned as text (issue 9, class 4)
