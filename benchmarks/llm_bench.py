@@ -312,13 +312,16 @@ def bench_verifier(fake: FakeLLM) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="*", choices=["nearmiss", "pushes", "verifier"], default=[])
+    # no ``choices``: Python 3.11's argparse checks an empty ``*`` list against them and fails
+    parser.add_argument("what", nargs="*", help="nearmiss, pushes and/or verifier (default: all three)")
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--manifest", type=Path, default=ROOT / "benchmarks" / "llm_data" / "pushes.csv",
                         help="5-push sequences (benchmarks/llm_data/build_pushes.py rebuilds it)")
     parser.add_argument("--json", type=Path, help="write the full results here")
     args = parser.parse_args(argv)
     what = args.what or ["nearmiss", "pushes", "verifier"]
+    if unknown := set(what) - {"nearmiss", "pushes", "verifier"}:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     fake = FakeLLM()
     fake.start()
     results: dict[str, Any] = {}
