@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from govbot.bot.github.change import GitHubContent, load_change, semgrep_rule_files
+from govbot.bot.github.change import GitHubBaseTree, GitHubContent, load_change
 from govbot.bot.github.enforcement import ReviewVerdict, candidates, evaluate_reviews
 from govbot.bot.github.port import (
     WRITER_PERMISSIONS,
@@ -64,7 +64,8 @@ from govbot.checks.scan import ToolScanners
 from govbot.core.errors import GovbotError, PolicyError
 from govbot.core.models import ChangeSet, Decision, LLMStatus, Outcome, Report, exit_code
 from govbot.core.ports import Scanners
-from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
+from govbot.policy.base import policy_at_base, semgrep_rule_files
+from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
 from govbot.router.classify import default_rules
 from govbot.router.incremental import Compare, IncrementalPlan, ReviewedState, plan_incremental
@@ -245,19 +246,14 @@ def parse_command(body: str) -> str | None:
 
 
 def load_base_policy(ctx: Context, pr: PullData) -> tuple[Policy, str]:
-    path = ctx.settings.policy_path
-    data = ctx.gh.read_file(path, pr.base_sha)
-    if data is None:
-        return default_policy(), f"builtin default (no {path} on the base branch)"
-    source = f"{path}@{pr.base_sha[:12]} (base branch)"
-    return load_policy_text(data, source), source
+    return policy_at_base(GitHubBaseTree(ctx.gh, pr.base_sha), ctx.settings.policy_path)
 
 
 def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path) -> tuple[str, ...]:
     """The policy's extra semgrep rules (files from the BASE commit, registry configs), if semgrep runs."""
     if "semgrep" not in ctx.settings.scanners:
         return ()
-    configs = semgrep_rule_files(ctx.gh, pr.base_sha, policy, dest)
+    configs = semgrep_rule_files(GitHubBaseTree(ctx.gh, pr.base_sha), policy, dest)
     if policy.semgrep.rules:
         ctx.log(f"semgrep: {len(configs) - len(policy.semgrep.registry)} extra rule file(s) from the base commit")
     return configs

@@ -131,18 +131,27 @@ def sticky_comments(comments: Sequence[CommentData]) -> list[CommentData]:
 
 
 def upsert_comment(gh: GitHubPort, number: int, body: str) -> None:
-    """Update the sticky comment in place (create it once), and delete duplicates."""
+    """Update the sticky comment in place (create it once), and delete duplicates.
+
+    Two runs of one pull request at once (a push and a ``/govbot recheck``, which the workflow's
+    concurrency groups keep apart) can both find no comment and both create one. So a run that
+    created one lists again: the OLDEST marker comment is kept and gets this run's body, every
+    other one is deleted (issue 9, class 17). Whichever run lists last converges on one comment;
+    the App also runs one job per pull request at a time."""
     mine = sticky_comments(gh.list_comments(number))
     if not mine:
+        created: CommentData | None = None
         try:
+            created = gh.create_comment(number, body)
+        except GitHubServerError:
+            pass  # the POST may have been applied even though the answer was an error: look again
+        listed = gh.list_comments(number)
+        if created is not None and all(c.id != created.id for c in listed):
+            listed = [*listed, created]  # a listing that lags behind our own write
+        mine = sticky_comments(listed)
+        if not mine:
             gh.create_comment(number, body)
             return
-        except GitHubServerError:
-            # The POST may have been applied even though the answer was an error: look first.
-            mine = sticky_comments(gh.list_comments(number))
-            if not mine:
-                gh.create_comment(number, body)
-                return
     keep, *duplicates = mine
     if keep.body != body:
         gh.edit_comment(number, keep.id, body)

@@ -72,6 +72,7 @@ def test_calibration_split_holds_out_whole_repositories() -> None:
     assert len({groups[i] for i in cal}) == 2
 
 
+@pytest.mark.slow
 def test_grouped_cv_and_shipping_are_deterministic() -> None:
     rows = fixture_rows()
     results = grouped_cv(rows, 0.8, folds=4)
