@@ -132,6 +132,7 @@ def test_a_failed_compare_falls_back_to_a_full_review(gh: FakeGitHub, llm: FakeL
     assert "comparison with the last reviewed head failed" in ctx.out.getvalue()  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow  # the failing models are retried with real backoff (~6 s)
 def test_no_record_is_written_when_the_llm_review_did_not_complete(gh: FakeGitHub, llm: FakeLLM,
                                                                   tmp_path: Path) -> None:
     first_review(gh, llm, tmp_path)
