@@ -38,10 +38,10 @@ from govbot.bot.github.port import (
     PullData,
 )
 from govbot.bot.github.publish import (
-    CHECK_NAME,
     REVIEW_BEGIN,
     REVIEW_END,
     annotations_for,
+    check_name,
     comment_body,
     conclusion_for,
     emit_annotations,
@@ -262,18 +262,18 @@ def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path)
 MAX_CHECK_LOOKBACK = 20  # earlier commits whose check run is read for the record (one request each)
 
 
-def previous_review(ctx: Context, number: int, change: ChangeSet | None = None) -> ReviewedState | None:
+def previous_review(ctx: Context, pr: PullData, change: ChangeSet | None = None) -> ReviewedState | None:
     """What the last LLM review covered (None: first review). Read from the sticky comment's hidden
     state, else from the govbot check run of the pull request's earlier commits, newest first: the
     check run's summary carries the same record, so ``comment: false`` still reviews incrementally."""
     if ctx.settings.comment:
-        for comment in reversed(sticky_comments(ctx.gh.list_comments(number))):
+        for comment in reversed(sticky_comments(ctx.gh.list_comments(pr.number))):
             state = RunState.decode(comment.body)
             if state is not None:
                 return state.reviewed
     commits = change.commits if change is not None else ()
     for c in list(reversed(commits))[1:MAX_CHECK_LOOKBACK + 1]:  # the newest is the head being reviewed
-        check = ctx.gh.find_check_run(c.sha, CHECK_NAME)
+        check = ctx.gh.find_check_run(c.sha, check_name(pr))
         state = RunState.decode(check.summary) if check is not None else None
         # a record is only taken from the check run of the very commit it says it reviewed
         if state is not None and state.reviewed is not None and state.reviewed.head == c.sha:
@@ -286,7 +286,7 @@ def plan_review(ctx: Context, pr: PullData, command: str | None, change: ChangeS
     comparison) means a full review: a push is never left unreviewed."""
     if command is not None:
         return plan_incremental(None, None, force=f"/govbot {command}")
-    previous = previous_review(ctx, pr.number, change)
+    previous = previous_review(ctx, pr, change)
     if previous is None:
         return plan_incremental(None, None)
     try:
@@ -365,7 +365,8 @@ def report_policy_error(ctx: Context, pr: PullData, exc: PolicyError) -> None:
     ctx.log(str(exc))
     if not ctx.settings.dry_run:
         try:
-            publish_check(ctx.gh, pr.head_sha, "failure", CheckOutput(title="Invalid govbot policy", summary=text),
+            publish_check(ctx.gh, pr.head_sha, check_name(pr), "failure",
+                          CheckOutput(title="Invalid govbot policy", summary=text),
                           ctx.settings.details_url, ctx.log)
         except PermissionDenied:
             ctx.notes.append("the check could not be published (read-only token)")
@@ -394,7 +395,7 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         annotations=annotations,
     )
     if ctx.settings.dry_run:
-        ctx.log(f"dry run: would set check `{CHECK_NAME}` to {conclusion}, sync labels "
+        ctx.log(f"dry run: would set check `{check_name(pr)}` to {conclusion}, sync labels "
                 f"+{list(d.labels_add)} -{list(d.labels_remove)}, and update the sticky comment")
         emit_annotations(ctx.out, annotations, resume_token)
         return
@@ -405,7 +406,8 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         added, removed = sync_labels(ctx.gh, pr, d, policy)
         if added or removed:
             ctx.log(f"labels: +{added} -{removed}")
-        if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
+        if not publish_check(ctx.gh, pr.head_sha, check_name(pr), conclusion, output, ctx.settings.details_url,
+                             ctx.log):
             raise PermissionDenied("neither a check run nor a commit status could be written", 403)
     except PermissionDenied as exc:
         ctx.log(f"read-only token ({exc}); falling back to annotations and the job summary")
@@ -426,7 +428,7 @@ def review_run(ctx: Context, number: int) -> int:
     if pr.state != "open":
         ctx.log(f"pull request #{number} is {pr.state}; nothing to do")
         return 0
-    check = gh.find_check_run(pr.head_sha, CHECK_NAME)
+    check = gh.find_check_run(pr.head_sha, check_name(pr))
     state = RunState.decode(check.summary) if check else None
     sticky = sticky_comments(gh.list_comments(number))
     if state is None and sticky:
@@ -446,7 +448,8 @@ def review_run(ctx: Context, number: int) -> int:
         output = CheckOutput(title=title_for(outcome, True, verdict), summary=f"{block}\n\n{state.encode()}",
                              text=check.text if check else "")
         try:
-            if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
+            if not publish_check(ctx.gh, pr.head_sha, check_name(pr), conclusion, output,
+                                 ctx.settings.details_url, ctx.log):
                 raise PermissionDenied("neither a check run nor a commit status could be written", 403)
             if sticky:
                 updated = replace_review_block(sticky[0].body, block)

@@ -147,7 +147,7 @@ class Worker:
         error = f"{type(exc).__name__}: {exc}"[:500]
         try:
             if port is not None:
-                publish_failure(port, run.head_sha, error)
+                publish_failure(port, run.pr, run.head_sha, error)
         except Exception:
             log.warning("could not publish the failure check", extra=_fields(run), exc_info=True)
         self.store.finish(run, RunResult(outcome="error", conclusion="failure", error=error))
