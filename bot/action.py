@@ -38,10 +38,10 @@ from govbot.bot.github.port import (
     PullData,
 )
 from govbot.bot.github.publish import (
-    CHECK_NAME,
     REVIEW_BEGIN,
     REVIEW_END,
     annotations_for,
+    check_name,
     comment_body,
     conclusion_for,
     emit_annotations,
@@ -348,7 +348,8 @@ def report_policy_error(ctx: Context, pr: PullData, exc: PolicyError) -> None:
     ctx.log(str(exc))
     if not ctx.settings.dry_run:
         try:
-            publish_check(ctx.gh, pr.head_sha, "failure", CheckOutput(title="Invalid govbot policy", summary=text),
+            publish_check(ctx.gh, pr.head_sha, check_name(pr), "failure",
+                          CheckOutput(title="Invalid govbot policy", summary=text),
                           ctx.settings.details_url, ctx.log)
         except PermissionDenied:
             ctx.notes.append("the check could not be published (read-only token)")
@@ -377,7 +378,7 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         annotations=annotations,
     )
     if ctx.settings.dry_run:
-        ctx.log(f"dry run: would set check `{CHECK_NAME}` to {conclusion}, sync labels "
+        ctx.log(f"dry run: would set check `{check_name(pr)}` to {conclusion}, sync labels "
                 f"+{list(d.labels_add)} -{list(d.labels_remove)}, and update the sticky comment")
         emit_annotations(ctx.out, annotations, resume_token)
         return
@@ -388,7 +389,8 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         added, removed = sync_labels(ctx.gh, pr, d, policy)
         if added or removed:
             ctx.log(f"labels: +{added} -{removed}")
-        if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
+        if not publish_check(ctx.gh, pr.head_sha, check_name(pr), conclusion, output, ctx.settings.details_url,
+                             ctx.log):
             raise PermissionDenied("neither a check run nor a commit status could be written", 403)
     except PermissionDenied as exc:
         ctx.log(f"read-only token ({exc}); falling back to annotations and the job summary")
@@ -409,7 +411,7 @@ def review_run(ctx: Context, number: int) -> int:
     if pr.state != "open":
         ctx.log(f"pull request #{number} is {pr.state}; nothing to do")
         return 0
-    check = gh.find_check_run(pr.head_sha, CHECK_NAME)
+    check = gh.find_check_run(pr.head_sha, check_name(pr))
     state = RunState.decode(check.summary) if check else None
     sticky = sticky_comments(gh.list_comments(number))
     if state is None and sticky:
@@ -429,7 +431,8 @@ def review_run(ctx: Context, number: int) -> int:
         output = CheckOutput(title=title_for(outcome, True, verdict), summary=f"{block}\n\n{state.encode()}",
                              text=check.text if check else "")
         try:
-            if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
+            if not publish_check(ctx.gh, pr.head_sha, check_name(pr), conclusion, output,
+                                 ctx.settings.details_url, ctx.log):
                 raise PermissionDenied("neither a check run nor a commit status could be written", 403)
             if sticky:
                 updated = replace_review_block(sticky[0].body, block)

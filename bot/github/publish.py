@@ -175,18 +175,36 @@ def sync_labels(gh: GitHubPort, pr: PullData, decision: Decision, policy: Policy
     return add, remove
 
 
-def publish_check(gh: GitHubPort, head_sha: str, conclusion: str, output: CheckOutput, details_url: str | None,
-                  log: Callable[[str], None]) -> bool:
-    """A ``govbot`` check run, else a commit status. False when the token can do neither."""
+def check_name(pr: PullData) -> str:
+    """The name of the check (and commit status) for a pull request: keyed by its base branch.
+
+    A check run belongs to a commit, not to a pull request, and branch protection matches it by
+    name. Two pull requests with the same head commit into two branches (each with its own
+    policy, read from that branch) must not share one: the weaker one's green check would
+    satisfy the other's required check (issue 9, class 15). So a pull request into the
+    repository's default branch publishes ``govbot`` (the name docs/action.md says to require)
+    and one into any other branch ``govbot (<branch>)``; an unknown default branch gets the
+    qualified name too, which fails closed (the required ``govbot`` stays pending). Pull
+    requests with the same head into the same branch share the check: same code, same target,
+    same policy."""
+    if pr.default_branch and pr.base_ref == pr.default_branch:
+        return CHECK_NAME
+    return f"{CHECK_NAME} ({clean(pr.base_ref, limit=100)})"
+
+
+def publish_check(gh: GitHubPort, head_sha: str, name: str, conclusion: str, output: CheckOutput,
+                  details_url: str | None, log: Callable[[str], None]) -> bool:
+    """The check run ``name`` (``check_name``), else a commit status of that name. False when
+    the token can do neither."""
     try:
-        existing = gh.find_check_run(head_sha, CHECK_NAME)
+        existing = gh.find_check_run(head_sha, name)
         if existing is not None:
             gh.update_check_run(existing.id, conclusion, output)
         else:
             try:
-                gh.create_check_run(head_sha, CHECK_NAME, conclusion, output, details_url)
+                gh.create_check_run(head_sha, name, conclusion, output, details_url)
             except GitHubServerError:
-                again = gh.find_check_run(head_sha, CHECK_NAME)
+                again = gh.find_check_run(head_sha, name)
                 if again is None:
                     raise
                 gh.update_check_run(again.id, conclusion, output)
@@ -195,7 +213,7 @@ def publish_check(gh: GitHubPort, head_sha: str, conclusion: str, output: CheckO
         log("no `checks: write` permission; publishing a commit status instead")
     state = {"success": "success", "neutral": "success"}.get(conclusion, "failure")
     try:
-        gh.create_status(head_sha, state, f"{output.title}", CHECK_NAME, details_url)
+        gh.create_status(head_sha, state, f"{output.title}", name, details_url)
         return True
     except PermissionDenied:
         return False

@@ -337,6 +337,8 @@ class PyGithubAdapter:
             additions=pr.additions,
             deletions=pr.deletions,
             commits=pr.commits,
+            # Part of GET /pulls/{n}'s base.repo; read under the retries should PyGithub complete it.
+            default_branch=self._call("GET base repository", lambda: str(pr.base.repo.default_branch or "")),
         )
 
     def list_files(self, number: int) -> list[PullFile]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
 
 from govbot.bot.github.port import CommentData, GitHubServerError
-from govbot.bot.github.publish import STICKY_MARKER, upsert_comment
+from govbot.bot.github.publish import CHECK_NAME, STICKY_MARKER, check_name, upsert_comment
 from govbot.bot.github.pygithub import GitHubSettings, PyGithubAdapter, RetryBudget, RetrySettings
 from tests.bot.github.fakegithub import FULL, FakePull, Gate, User
 from tests.bot.github.fakegithub import FakeGitHub as HttpGitHub
@@ -89,3 +92,31 @@ def test_two_concurrent_runs_over_http_leave_one_sticky_comment() -> None:
         [kept] = [c for c in fake.comments_on(7) if STICKY_MARKER in c["body"]]
         created = sorted(int(r.path.rsplit("/", 1)[-1]) for r in fake.calls("DELETE", r"/repos/octo/shop/issues/comments/\d+"))
         assert created and all(kept["id"] < deleted for deleted in created)  # the oldest is kept
+
+
+def test_check_names_carry_the_base_branch_except_the_default_one() -> None:
+    from tests.bot.test_flows import pull
+
+    assert check_name(pull()) == CHECK_NAME == "govbot"
+    assert check_name(pull(base_ref="release/1.x")) == "govbot (release/1.x)"
+    assert check_name(pull(default_branch="")) == "govbot (main)"  # unknown: never the shared name
+    assert check_name(pull(base_ref="a\nb")) == "govbot (a b)"
+
+
+@pytest.mark.slow
+def test_a_pr_into_a_weaker_branch_with_the_same_head_does_not_turn_the_other_check_green(tmp_path: Path) -> None:
+    """Issue 9, class 15: PR 7 into ``main`` is blocked by main's policy; PR 8, the same head
+    commit into ``release`` (no such rule there), passes. The check that main's branch protection
+    requires must keep PR 7's result."""
+    from govbot.bot.action import full_run
+    from tests.bot.test_flows import CLEAN_PY, HEAD, context, pull
+
+    gh = FakeGitHub(permissions={"maint-bob": "write"})
+    strict = b"rules:\n  - id: no-shop\n    match: {touches: ['shop/**']}\n    action: block\n"
+    gh.add_pull(pull(), {"shop/totals.py": CLEAN_PY}, base_files={".github/govbot.yml": strict})
+    gh.add_pull(pull(number=8, base_ref="release", base_sha="3" * 40), {"shop/totals.py": CLEAN_PY})
+    assert full_run(context(gh, tmp_path / "a"), 7, None, None) == 1
+    assert full_run(context(gh, tmp_path / "b"), 8, None, None) == 0
+    main_check, release_check = gh.find_check_run(HEAD, "govbot"), gh.find_check_run(HEAD, "govbot (release)")
+    assert main_check is not None and main_check.conclusion == "failure" and main_check.title == "Blocked by policy"
+    assert release_check is not None and release_check.conclusion == "success"
