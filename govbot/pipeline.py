@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -162,11 +163,15 @@ def analyse(
     analysed = frozenset(readable)
     files = {f.path: f for f in change.files}
 
-    with tempfile.TemporaryDirectory(prefix="govbot-scan-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="govbot-scan-") as tmp, ThreadPoolExecutor(max_workers=1) as aside:
+        # Work that needs only the change runs while the scanners do (they are subprocesses; this
+        # thread fills the core that the shorter scanners leave idle before the longest ends).
+        from_change = aside.submit(_change_only_work, change, policy)
         root = Path(tmp)
         written = materialise(root, readable)
         del readable  # from here on, scanners and SourceLines read the copies on disk
         results = scanners.run(root, written, options.progress)
+        injections, authorship = from_change.result()
         source = SourceLines.from_dir(root)
         raw = [f for r in results for f in r.findings]
         raw += symlink_findings(plan.symlinks, link_targets)
@@ -177,8 +182,7 @@ def analyse(
         if base is not None:
             findings = _relative_to_base(findings, change, base, scanners, source, max_bytes)
         findings += added_suppressions([f for f in change.files if f.path in analysed], source)
-        findings += injection_findings(change)
-        authorship = detect(change, policy.authorship, branch=change.head_ref)
+        findings += injections
         route, llm, llm_findings, scores = _llm_review(change, tuple(findings), authorship, policy, reviewer,
                                                        options.incremental)
         # The verifier's scores are shown on scanner findings; they never remove or change one.
@@ -218,6 +222,11 @@ def analyse(
         tools=tools,
         policy_source=options.policy_source,
     )
+
+
+def _change_only_work(change: ChangeSet, policy: Policy) -> tuple[list[Finding], Authorship]:
+    """What reads the change alone, not the scanners' output: prompt-injection text and authorship."""
+    return injection_findings(change), detect(change, policy.authorship, branch=change.head_ref)
 
 
 def _relative_to_base(
