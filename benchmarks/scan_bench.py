@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -173,6 +174,7 @@ def tree_rss_kb(pid: int) -> tuple[int, int, int, int]:
 
 def measure(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> dict[str, float]:
     started = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = [0, 0, 0, 0]
     done = threading.Event()
@@ -188,14 +190,19 @@ def measure(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None
     out, err = proc.communicate()
     done.set()
     sampler.join()
-    return {"wall_s": round(time.monotonic() - started, 2), "peak_tree_rss_mb": round(peak[0] / 1024, 1),
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU-seconds of the whole process tree (every descendant is waited for by its parent): on a
+    # shared machine wall times stretch with the load, CPU-seconds much less.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(time.monotonic() - started, 2), "cpu_s": round(cpu, 2),
+            "peak_tree_rss_mb": round(peak[0] / 1024, 1),
             "peak_single_rss_mb": round(peak[1] / 1024, 1), "peak_root_rss_mb": round(peak[2] / 1024, 1),
             "peak_tree_pss_mb": round(peak[3] / 1024, 1),
             "exit": proc.returncode, "stdout_bytes": len(out),
             "stderr_tail": err.decode(errors="replace")[-300:] if proc.returncode not in (0, 1) else ""}
 
 
-def baseline(repo: Path, tmp: Path) -> dict[str, dict[str, float]]:
+def baseline(repo: Path, tmp: Path, default_jobs: bool = True) -> dict[str, dict[str, float]]:
     changed = subprocess.run(["git", "-C", str(repo), "diff", "--name-only", "main", "HEAD"], check=True,
                              capture_output=True, text=True).stdout.split()
     files = sorted(changed)
@@ -213,7 +220,8 @@ def baseline(repo: Path, tmp: Path) -> dict[str, dict[str, float]]:
     }
     # Each scanner also with its own default parallelism, in case that is faster alone: the
     # comparison is against the best each tool can do by itself on this machine.
-    commands["semgrep (own default jobs)"] = [a for a in commands["semgrep"] if not a.startswith("--jobs=")]
+    if default_jobs:
+        commands["semgrep (own default jobs)"] = [a for a in commands["semgrep"] if not a.startswith("--jobs=")]
     return {name: measure(argv, cwd=root, env=tool_env()) for name, argv in commands.items()}
 
 
@@ -222,6 +230,8 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--tree", help="GITDIR@COMMIT: add its N largest Python files instead of generated ones")
+    parser.add_argument("--no-default-jobs", action="store_true",
+                        help="skip semgrep with its own default parallelism (never the fastest on 2 cores)")
     parser.add_argument("--repeat", type=int, default=1, help="run govbot this many times (best and all kept)")
     args = parser.parse_args()
     govbot_bin = str(Path(sys.executable).parent / "govbot")
@@ -242,7 +252,7 @@ def main() -> int:
         result["govbot_findings"] = len(report["findings"])
         result["govbot_tools"] = {t["name"]: [t["status"], t["duration_s"]] for t in report["tools"]}
         if not args.skip_baseline:
-            base = baseline(repo, tmp)
+            base = baseline(repo, tmp, default_jobs=not args.no_default_jobs)
             result["alone"] = base
             best = {tool: min(float(v["wall_s"]) for k, v in base.items() if k.startswith(tool))
                     for tool in ("semgrep", "bandit", "detect-secrets")}
