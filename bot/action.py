@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from govbot.bot.github.change import GitHubContent, load_change, semgrep_rule_files
+from govbot.bot.github.change import GitHubBaseTree, GitHubContent, load_change
 from govbot.bot.github.enforcement import ReviewVerdict, candidates, evaluate_reviews
 from govbot.bot.github.port import (
     WRITER_PERMISSIONS,
@@ -38,10 +38,10 @@ from govbot.bot.github.port import (
     PullData,
 )
 from govbot.bot.github.publish import (
-    CHECK_NAME,
     REVIEW_BEGIN,
     REVIEW_END,
     annotations_for,
+    check_name,
     comment_body,
     conclusion_for,
     emit_annotations,
@@ -64,7 +64,8 @@ from govbot.checks.scan import ToolScanners
 from govbot.core.errors import GovbotError, PolicyError
 from govbot.core.models import ChangeSet, Decision, LLMStatus, Outcome, Report, exit_code
 from govbot.core.ports import Scanners
-from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
+from govbot.policy.base import policy_at_base, semgrep_rule_files
+from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
 from govbot.router.incremental import Compare, IncrementalPlan, ReviewedState, plan_incremental
 
@@ -244,19 +245,14 @@ def parse_command(body: str) -> str | None:
 
 
 def load_base_policy(ctx: Context, pr: PullData) -> tuple[Policy, str]:
-    path = ctx.settings.policy_path
-    data = ctx.gh.read_file(path, pr.base_sha)
-    if data is None:
-        return default_policy(), f"builtin default (no {path} on the base branch)"
-    source = f"{path}@{pr.base_sha[:12]} (base branch)"
-    return load_policy_text(data, source), source
+    return policy_at_base(GitHubBaseTree(ctx.gh, pr.base_sha), ctx.settings.policy_path)
 
 
 def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path) -> tuple[str, ...]:
     """The policy's extra semgrep rules (files from the BASE commit, registry configs), if semgrep runs."""
     if "semgrep" not in ctx.settings.scanners:
         return ()
-    configs = semgrep_rule_files(ctx.gh, pr.base_sha, policy, dest)
+    configs = semgrep_rule_files(GitHubBaseTree(ctx.gh, pr.base_sha), policy, dest)
     if policy.semgrep.rules:
         ctx.log(f"semgrep: {len(configs) - len(policy.semgrep.registry)} extra rule file(s) from the base commit")
     return configs
@@ -352,7 +348,8 @@ def report_policy_error(ctx: Context, pr: PullData, exc: PolicyError) -> None:
     ctx.log(str(exc))
     if not ctx.settings.dry_run:
         try:
-            publish_check(ctx.gh, pr.head_sha, "failure", CheckOutput(title="Invalid govbot policy", summary=text),
+            publish_check(ctx.gh, pr.head_sha, check_name(pr), "failure",
+                          CheckOutput(title="Invalid govbot policy", summary=text),
                           ctx.settings.details_url, ctx.log)
         except PermissionDenied:
             ctx.notes.append("the check could not be published (read-only token)")
@@ -381,7 +378,7 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         annotations=annotations,
     )
     if ctx.settings.dry_run:
-        ctx.log(f"dry run: would set check `{CHECK_NAME}` to {conclusion}, sync labels "
+        ctx.log(f"dry run: would set check `{check_name(pr)}` to {conclusion}, sync labels "
                 f"+{list(d.labels_add)} -{list(d.labels_remove)}, and update the sticky comment")
         emit_annotations(ctx.out, annotations, resume_token)
         return
@@ -392,7 +389,8 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         added, removed = sync_labels(ctx.gh, pr, d, policy)
         if added or removed:
             ctx.log(f"labels: +{added} -{removed}")
-        if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
+        if not publish_check(ctx.gh, pr.head_sha, check_name(pr), conclusion, output, ctx.settings.details_url,
+                             ctx.log):
             raise PermissionDenied("neither a check run nor a commit status could be written", 403)
     except PermissionDenied as exc:
         ctx.log(f"read-only token ({exc}); falling back to annotations and the job summary")
@@ -413,7 +411,7 @@ def review_run(ctx: Context, number: int) -> int:
     if pr.state != "open":
         ctx.log(f"pull request #{number} is {pr.state}; nothing to do")
         return 0
-    check = gh.find_check_run(pr.head_sha, CHECK_NAME)
+    check = gh.find_check_run(pr.head_sha, check_name(pr))
     state = RunState.decode(check.summary) if check else None
     sticky = sticky_comments(gh.list_comments(number))
     if state is None and sticky:
@@ -433,7 +431,8 @@ def review_run(ctx: Context, number: int) -> int:
         output = CheckOutput(title=title_for(outcome, True, verdict), summary=f"{block}\n\n{state.encode()}",
                              text=check.text if check else "")
         try:
-            if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
+            if not publish_check(ctx.gh, pr.head_sha, check_name(pr), conclusion, output,
+                                 ctx.settings.details_url, ctx.log):
                 raise PermissionDenied("neither a check run nor a commit status could be written", 403)
             if sticky:
                 updated = replace_review_block(sticky[0].body, block)

@@ -24,28 +24,33 @@ NEW = "new"
 PRE_EXISTING = "pre_existing"
 _SPAN_LINES = 20
 _QUOTES = str.maketrans({"'": '"', "`": '"'})
-_HAS_BASE = (FileStatus.MODIFIED, FileStatus.RENAMED, FileStatus.COPIED)
 
 LineReader = Callable[[str, int | None], str]
 
 
 def files_needing_base(findings: Iterable[Finding], files: Sequence[ChangedFile]) -> list[ChangedFile]:
-    """Modified, renamed or copied files with a scanner finding in the diff: only those can hold
-    a finding that already existed (an added file has no base version)."""
+    """Modified files with a scanner finding in the diff: only code that stays at its path can
+    hold a finding that already existed. A renamed or copied file is compared with nothing: the
+    code is new where it lands (issue 9, class 7), so ``git mv`` of vulnerable code into a new
+    place is reported as new, not matched against its old path."""
     paths = _in_diff_paths(findings)
-    return [f for f in files if f.path in paths and f.status in _HAS_BASE]
+    return [f for f in files if f.path in paths and _has_base(f)]
 
 
 def base_scan_plan(findings: Iterable[Finding], files: Sequence[ChangedFile]) -> dict[str, list[str]]:
     """Per scanner, the files the base version must be scanned with: only the tools that
-    reported in the diff of a modified/renamed/copied file, each only on its own such files.
-    Nothing else can change a finding's state (``classify`` compares by tool and file)."""
-    keep = {f.path for f in files if f.status in _HAS_BASE}
+    reported in the diff of a file ``files_needing_base`` keeps, each only on its own such
+    files. Nothing else can change a finding's state (``classify`` compares by tool and file)."""
+    keep = {f.path for f in files if _has_base(f)}
     plan: dict[str, set[str]] = {}
     for f in findings:
         if f.tool in BASELINE_TOOLS and f.in_diff and f.path in keep:
             plan.setdefault(f.tool, set()).add(f.path)
     return {tool: sorted(paths) for tool, paths in sorted(plan.items())}
+
+
+def _has_base(f: ChangedFile) -> bool:
+    return f.status is FileStatus.MODIFIED and f.old_path in (None, f.path)
 
 
 def _in_diff_paths(findings: Iterable[Finding]) -> set[str]:

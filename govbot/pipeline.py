@@ -237,10 +237,10 @@ def _relative_to_base(
     source: SourceLines,
     max_bytes: int,
 ) -> list[Finding]:
-    """Mark each scanner finding new or pre-existing (``checks/baseline.py``). Only modified or
-    renamed files with findings in the diff are read at the base, and each is scanned again only
-    by the tools that reported in it: a reformat of 3,000 files with bandit findings in three
-    costs a bandit run on three files, no semgrep start-up, no secrets scan."""
+    """Mark each scanner finding new or pre-existing (``checks/baseline.py``). Only modified
+    files with findings in the diff are read at the base (moved code is new where it lands), and
+    each is scanned again only by the tools that reported in it: a reformat of 3,000 files with
+    bandit findings in three costs a bandit run on three files, no semgrep start-up, no secrets scan."""
     plan = base_scan_plan(findings, change.files)
     wanted = files_needing_base(findings, change.files)
     blobs = base.read_base(wanted, change.base) if wanted else {}

@@ -31,7 +31,7 @@ from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import RunResult, RunView
 from govbot.bot.github.port import CheckOutput, GitHubError, GitHubPort, GitHubServerError
 from govbot.bot.github.port import RateLimited as PortRateLimited
-from govbot.bot.github.publish import publish_check
+from govbot.bot.github.publish import check_name, publish_check
 from govbot.bot.github.pygithub import GitHubSettings, PyGithubAdapter, RetryBudget, RetrySettings
 from govbot.core.models import Report
 
@@ -164,9 +164,9 @@ def review(settings: AppSettings, analyser: Analyser, run: RunView, port: GitHub
                            findings=len(r.findings), tier=r.route.tier.value, cost_usd=r.llm.cost_usd)
 
 
-def publish_failure(port: GitHubPort, head_sha: str, error: str) -> None:
+def publish_failure(port: GitHubPort, number: int, head_sha: str, error: str) -> None:
     """A completed check even when the run failed: it says nothing was decided."""
     output = CheckOutput(title="govbot could not finish",
                          summary="The analysis failed; nothing was decided. Comment `/govbot recheck` to try "
                                  f"again.\n\n`{error[:200]}`", text="", annotations=())
-    publish_check(port, head_sha, "failure", output, None, log.warning)
+    publish_check(port, head_sha, check_name(port.get_pull(number)), "failure", output, None, log.warning)

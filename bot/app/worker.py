@@ -71,7 +71,8 @@ class Worker:
         """Handle one job for ``run_id``; returns what happened (for logs and tests)."""
         claim = self.store.claim(run_id, self.settings.lease_s, self.settings.max_running_per_installation)
         if isinstance(claim, Busy):
-            self.schedule(run_id, max(claim.delay_s, 0.05))
+            if not claim.slot:  # not due yet, or the installation is rate-limited: come back then
+                self.schedule(run_id, max(claim.delay_s, 0.05))
             return f"busy: {claim.why}"
         if not isinstance(claim, Claimed):
             return f"skipped: {claim.why}"
@@ -112,6 +113,16 @@ class Worker:
         finally:
             beat.stop()
             self._flush(run, stats)
+            self._wake(run)
+
+    def _wake(self, run: RunView) -> None:
+        """A slot of this installation is free: start the runs that waited for one. (If this
+        fails, the sweeper re-enqueues overdue pending runs.)"""
+        try:
+            for run_id in self.store.waiting(run.installation_id, self.settings.max_running_per_installation):
+                self.schedule(run_id, 0.0)
+        except Exception:
+            log.warning("could not wake waiting runs", extra=_fields(run), exc_info=True)
 
     def _port(self, run: RunView, stats: CallStats, beat: _Heartbeat) -> GitHubPort:
         def guard() -> None:
@@ -147,7 +158,7 @@ class Worker:
         error = f"{type(exc).__name__}: {exc}"[:500]
         try:
             if port is not None:
-                publish_failure(port, run.head_sha, error)
+                publish_failure(port, run.pr, run.head_sha, error)
         except Exception:
             log.warning("could not publish the failure check", extra=_fields(run), exc_info=True)
         self.store.finish(run, RunResult(outcome="error", conclusion="failure", error=error))

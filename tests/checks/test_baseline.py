@@ -65,20 +65,22 @@ def test_a_finding_is_compared_only_where_its_own_tool_scanned_the_base() -> Non
     assert [x.baseline for x in out] == [None, "new", "pre_existing"]
 
 
-def test_only_modified_or_renamed_files_with_findings_in_the_diff_are_read_at_the_base() -> None:
+def test_only_modified_files_with_findings_in_the_diff_are_read_at_the_base() -> None:
+    """A renamed file is not: moved code is new where it lands (issue 9, class 7)."""
     files = [ChangedFile(path="a.py", status=FileStatus.MODIFIED), ChangedFile(path="b.py", status=FileStatus.ADDED),
              ChangedFile(path="c.py", status=FileStatus.RENAMED, old_path="old.py"),
              ChangedFile(path="d.py", status=FileStatus.MODIFIED)]
     findings = [f(path="a.py"), f(path="b.py"), f(path="c.py"), f(path="d.py", in_diff=False)]
-    assert [x.path for x in files_needing_base(findings, files)] == ["a.py", "c.py"]
+    assert [x.path for x in files_needing_base(findings, files)] == ["a.py"]
 
 
 def test_the_base_is_scanned_only_by_the_tools_that_reported_and_only_on_their_files() -> None:
     files = [ChangedFile(path="a.py", status=FileStatus.MODIFIED), ChangedFile(path="b.py", status=FileStatus.ADDED),
-             ChangedFile(path="c.cfg", status=FileStatus.MODIFIED), ChangedFile(path="d.py", status=FileStatus.MODIFIED)]
+             ChangedFile(path="c.cfg", status=FileStatus.MODIFIED), ChangedFile(path="d.py", status=FileStatus.MODIFIED),
+             ChangedFile(path="e.py", status=FileStatus.RENAMED, old_path="old.py")]
     findings = [f(path="a.py"), f(tool="semgrep", rule="semgrep:x", path="a.py"), f(path="b.py"),
                 f(tool="secrets", rule="secrets:k", path="c.cfg"), f(tool="semgrep", rule="semgrep:x", path="d.py",
                                                                    in_diff=False),
-                f(tool="llm", rule="llm:x", path="d.py")]
+                f(tool="llm", rule="llm:x", path="d.py"), f(path="e.py")]
     assert base_scan_plan(findings, files) == {"bandit": ["a.py"], "secrets": ["c.cfg"], "semgrep": ["a.py"]}
     assert base_scan_plan([], files) == {}

@@ -2,7 +2,7 @@
 text, never survives — not in free text (title, body, commits), not in a diff (added, removed or
 context line, flagged or not), not in a file name.
 
-The fast lane runs a few hundred cases per kind; the ``slow`` run does 10,000 per kind (the
+The fast lane runs 20 cases per kind, the full suite (CI) 150; the ``slow`` run does 10,000 per kind (the
 issue-9 bar) when asked, as it takes minutes:
 ``GOVBOT_EXHAUSTIVE=1 pytest tests/router/test_redact_property.py -m slow -n 2``.
 """
@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from govbot.router.redact import Redaction, Redactor
+from tests.lanes import cases
 
 _REDACTOR = Redactor.default()
 
@@ -136,7 +137,7 @@ def _run(kind: str, examples: int) -> None:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_no_secret_survives_redaction(kind: str) -> None:
-    _run(kind, 150)
+    _run(kind, cases(full=150, fast=20))
 
 
 @pytest.mark.slow

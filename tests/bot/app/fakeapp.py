@@ -186,12 +186,15 @@ class AppFake(FakeGitHub):
 
 
 def pr_event(inst: int, repo: str, number: int, sha: str, action: str = "synchronize",
-             sender: str = "dev") -> bytes:
+             sender: str = "dev", updated_at: str | None = None) -> bytes:
+    pull: dict[str, Any] = {"number": number, "draft": False, "head": {"sha": sha}, "state": "open"}
+    if updated_at is not None:
+        pull["updated_at"] = updated_at  # GitHub sets it on every push; the App orders pushes by it
     return json.dumps({
         "action": action, "number": number,
         "installation": {"id": inst, "account": {"login": repo.split("/", maxsplit=1)[0]}},
         "repository": {"full_name": repo, "id": 1},
-        "pull_request": {"number": number, "draft": False, "head": {"sha": sha}, "state": "open"},
+        "pull_request": pull,
         "sender": {"login": sender, "type": "User"},
     }).encode()
 

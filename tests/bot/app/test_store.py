@@ -19,9 +19,9 @@ def store_at(tmp_path: Path, clock: list[float]) -> Store:
     return Store(engine, clock=lambda: clock[0])
 
 
-def pr_intake(guid: str, inst: int, repo: str, pr: int, sha: str) -> Intake:
+def pr_intake(guid: str, inst: int, repo: str, pr: int, sha: str, pushed_at: float = 0.0) -> Intake:
     return Intake(guid=guid, event="pull_request", action="synchronize", disposition="run", installation_id=inst,
-                  repo=repo, pr=pr, head_sha=sha)
+                  repo=repo, pr=pr, head_sha=sha, pushed_at=pushed_at)
 
 
 def test_report_feedback_and_uninstall(tmp_path: Path) -> None:
@@ -72,3 +72,24 @@ def test_a_new_head_supersedes_and_a_lapsed_lease_is_swept(tmp_path: Path) -> No
     assert store.stuck(grace_s=10) == ([second], [])
     assert store.stuck(grace_s=10) == ([], [])  # handed out once per grace period, no pile-up
     assert [r.state for r in store.runs_of("a/x", 5)] == ["superseded", "pending"]
+
+
+def test_pushes_are_ordered_by_push_time_not_arrival(tmp_path: Path) -> None:
+    store = store_at(tmp_path, [1000.0])
+
+    def states() -> dict[str, str]:
+        return {r.head_sha[:1]: r.state for r in store.runs_of("a/x", 7)}
+
+    assert store.record(pr_intake("p2", 1, "a/x", 7, "2" * 40, pushed_at=20.0)).run_id is not None
+    late = store.record(pr_intake("p1", 1, "a/x", 7, "1" * 40, pushed_at=10.0))  # older push, arrives late
+    assert late.run_id is None and states() == {"2": "pending", "1": "superseded"}
+    # A worker's head check saw 4 as GitHub's head before 3's and 4's deliveries came: 4's run is
+    # created then; 3's delivery looks newer than what is known and passes it; 4's delivery brings it back.
+    assert store.follow_head(1, "a/x", 7, "4" * 40, "review") is not None
+    assert store.record(pr_intake("p3", 1, "a/x", 7, "3" * 40, pushed_at=30.0)).run_id is not None
+    assert states()["4"] == "superseded"
+    assert store.record(pr_intake("p4", 1, "a/x", 7, "4" * 40, pushed_at=40.0)).run_id is not None
+    assert states() == {"1": "superseded", "2": "superseded", "3": "superseded", "4": "pending"}
+    assert store.record(pr_intake("p4", 1, "a/x", 7, "4" * 40, pushed_at=40.0)).duplicate  # once only
+    assert store.record(pr_intake("p3b", 1, "a/x", 7, "3" * 40, pushed_at=30.0)).run_id is None
+    assert states()["4"] == "pending"

@@ -198,7 +198,7 @@ def shown_per_group(text: str) -> dict[tuple[bool, str], int]:
     return groups
 
 
-@pytest.mark.parametrize(("n", "max_chars"), [(10_000, 65_000), (1_000, 65_000), (1_000, 150_000)])
+@pytest.mark.parametrize(("n", "max_chars"), [pytest.param(10_000, 65_000, marks=pytest.mark.slow), (1_000, 65_000), (1_000, 150_000)])
 def test_many_findings_fit_and_drop_lowest_severity_first(n: int, max_chars: int) -> None:
     findings = many_findings(n)
     report = make_report(findings=findings)
