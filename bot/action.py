@@ -67,6 +67,7 @@ from govbot.core.ports import Scanners
 from govbot.policy.base import policy_at_base, semgrep_rule_files
 from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
+from govbot.router.classify import default_rules
 from govbot.router.incremental import Compare, IncrementalPlan, ReviewedState, plan_incremental
 
 ALL_SCANNERS = tuple(sorted(SCANNER_NAMES))
@@ -258,21 +259,34 @@ def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path)
     return configs
 
 
-def previous_review(ctx: Context, number: int) -> ReviewedState | None:
-    """What the last LLM review covered, from the sticky comment's hidden state (None: first review)."""
-    for comment in reversed(sticky_comments(ctx.gh.list_comments(number))):
-        state = RunState.decode(comment.body)
-        if state is not None:
+MAX_CHECK_LOOKBACK = 20  # earlier commits whose check run is read for the record (one request each)
+
+
+def previous_review(ctx: Context, pr: PullData, change: ChangeSet | None = None) -> ReviewedState | None:
+    """What the last LLM review covered (None: first review). Read from the sticky comment's hidden
+    state, else from the govbot check run of the pull request's earlier commits, newest first: the
+    check run's summary carries the same record, so ``comment: false`` still reviews incrementally."""
+    if ctx.settings.comment:
+        for comment in reversed(sticky_comments(ctx.gh.list_comments(pr.number))):
+            state = RunState.decode(comment.body)
+            if state is not None:
+                return state.reviewed
+    commits = change.commits if change is not None else ()
+    for c in list(reversed(commits))[1:MAX_CHECK_LOOKBACK + 1]:  # the newest is the head being reviewed
+        check = ctx.gh.find_check_run(c.sha, check_name(pr))
+        state = RunState.decode(check.summary) if check is not None else None
+        # a record is only taken from the check run of the very commit it says it reviewed
+        if state is not None and state.reviewed is not None and state.reviewed.head == c.sha:
             return state.reviewed
     return None
 
 
-def plan_review(ctx: Context, pr: PullData, command: str | None) -> IncrementalPlan:
+def plan_review(ctx: Context, pr: PullData, command: str | None, change: ChangeSet | None = None) -> IncrementalPlan:
     """Full or incremental LLM review. Anything uncertain (no record, a failed or truncated
     comparison) means a full review: a push is never left unreviewed."""
     if command is not None:
         return plan_incremental(None, None, force=f"/govbot {command}")
-    previous = previous_review(ctx, pr.number)
+    previous = previous_review(ctx, pr, change)
     if previous is None:
         return plan_incremental(None, None)
     try:
@@ -285,15 +299,18 @@ def plan_review(ctx: Context, pr: PullData, command: str | None) -> IncrementalP
     compare = Compare(base=pr.base_sha, head=pr.head_sha, ancestor=cmp.ancestor,
                       patches={f.filename: f.patch for f in cmp.files if f.status != "removed"},
                       removed=frozenset(f.filename for f in cmp.files if f.status == "removed"))
-    return plan_incremental(previous, compare)
+    return plan_incremental(previous, compare, rules=default_rules())
 
 
 def reviewed_record(pr: PullData, report: Report) -> ReviewedState | None:
-    """The record the next push is planned from: only when the LLM review completed."""
+    """The record the next push is planned from: only when the LLM review completed. It keeps the
+    LLM findings shown (with their scores) and the verifier's scores of the scanner findings."""
     if report.llm.status is not LLMStatus.OK:
         return None
+    verdicts = {f.fingerprint: f.verification for f in report.findings
+                if f.tool != "llm" and f.verification is not None}
     return ReviewedState(head=pr.head_sha, base=pr.base_sha,
-                         findings=tuple(f for f in report.findings if f.tool == "llm"))
+                         findings=tuple(f for f in report.findings if f.tool == "llm"), verdicts=verdicts)
 
 
 def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: str | None,
@@ -312,7 +329,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
             report_policy_error(ctx, pr, exc)
             return exc.exit_code
         change = load_change(gh, pr)
-        incremental = plan_review(ctx, pr, command)
+        incremental = plan_review(ctx, pr, command, change)
         ctx.log(f"LLM review: {incremental.reason}")
         notices = [f"limit: {line}" for line in change.truncated]
         if pr.from_fork and not s.fork_llm and force_tier is None and policy.llm.enabled:

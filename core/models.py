@@ -301,6 +301,7 @@ class LLMSummary(Frozen):
     hidden_findings: tuple[Finding, ...] = ()  # LLM findings the verifier scored below the threshold (hide)
     scope: str | None = None  # incremental review: "reviewed commits X..Y: ..."; or why it was full
     resolved: tuple[str, ...] = ()  # fingerprints of earlier LLM findings fixed by the new push
+    resolved_findings: tuple[Finding, ...] = ()  # those findings, as last shown (redacted)
 
 
 class Outcome(StrEnum):
