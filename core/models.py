@@ -150,6 +150,9 @@ class ChangeSet(Frozen):
     truncated: tuple[str, ...] = ()
     # Of those, the ones that left changed files unanalysed: the analysis is then incomplete.
     unanalysed: tuple[str, ...] = ()
+    # Files that are agent instructions by indirection at the head: (path, how), e.g. the target
+    # of a CLAUDE.md symlink, or a file a CLAUDE.md pulls in with ``@path`` (issue 9, class 10).
+    instruction_links: tuple[tuple[str, str], ...] = ()
 
     def file(self, path: str) -> ChangedFile | None:
         for f in self.files:

@@ -24,6 +24,7 @@ from govbot.bot.github.port import (
     TreeEntry,
     TreeListing,
 )
+from govbot.checks.authorship import instruction_links
 from govbot.core.diff import kind_for_mode, parse_hunks
 from govbot.core.errors import GitError, PolicyError
 from govbot.core.models import (
@@ -183,13 +184,42 @@ def load_change(gh: GitHubPort, pr: PullData) -> ChangeSet:
     no content change, the base tree). Tree limits are reported in ``truncated``."""
     change = build_change(pr, gh.list_files(pr.number), gh.list_commits(pr.number))
     head_paths = [f.path for f in change.files if f.status is not FileStatus.DELETED]
-    head, notes = tree_entries(TreeWalker(gh, pr.head_sha), head_paths, "head") if head_paths else ({}, ())
+    walker = TreeWalker(gh, pr.head_sha)
+    head, notes = tree_entries(walker, head_paths, "head") if head_paths else ({}, ())
     candidates = [f.old_path or f.path for f in change.files if _maybe_mode_only(f)]
     base: dict[str, TreeEntry] = {}
     if candidates:
         base, base_notes = tree_entries(TreeWalker(gh, pr.base_sha), candidates, "base")
         notes += base_notes
-    return apply_tree_modes(change, head, base, notes)
+    change = apply_tree_modes(change, head, base, notes)
+    if not head_paths:
+        return change
+    return change.model_copy(update={"instruction_links": head_instruction_links(gh, walker)})
+
+
+MAX_LINKED_BYTES = 256 * 1024
+
+
+def head_instruction_links(gh: GitHubPort, walker: TreeWalker) -> tuple[tuple[str, str], ...]:
+    """Files that are agent instructions by a symlink or an ``@path`` import at the head
+    (``checks/authorship.py::instruction_links``), from the head tree's listing (already read
+    for the modes) and a blob read per instruction file; best effort on a truncated tree."""
+    try:
+        listing = walker.recursive()
+    except GitHubError:
+        return ()
+    blobs = {e.path: e for e in listing.entries if e.type == "blob"}
+
+    def read(path: str) -> bytes | None:
+        entry = blobs.get(path)
+        if entry is None or (entry.size or 0) > MAX_LINKED_BYTES:
+            return None
+        try:
+            return gh.read_blob(entry.sha)
+        except GitHubError:
+            return None
+
+    return instruction_links([(p, e.mode) for p, e in blobs.items()], read)
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,6 +236,7 @@ class TreeWalker:
         self._max_reads = max_reads
         self._dir_sha: dict[str, str] = {}
         self._listed: dict[str, dict[str, TreeEntry]] = {}
+        self._root: TreeListing | None = None
         self.reads = 0
 
     def recursive(self, directory: str = "") -> TreeListing:
@@ -215,13 +246,18 @@ class TreeWalker:
             if sha is None:
                 return TreeListing(sha="", entries=(), truncated=False)
         else:
+            if self._root is not None:
+                return self._root
             sha = self._commit  # the trees API takes a commit id for its root tree
         listing = self._gh.read_tree(sha, recursive=True)
         prefix = f"{directory}/" if directory else ""
         entries = tuple(_under(prefix, e) for e in listing.entries)
         self._dir_sha.setdefault(directory, listing.sha)
         self._dir_sha.update({e.path: e.sha for e in entries if e.type == "tree"})
-        return TreeListing(sha=listing.sha, entries=entries, truncated=listing.truncated)
+        result = TreeListing(sha=listing.sha, entries=entries, truncated=listing.truncated)
+        if not directory:
+            self._root = result  # read once: the modes and the instruction links both need it
+        return result
 
     def entry(self, path: str) -> TreeEntry | None:
         """One entry by path, through the listing of its directory. Raises ``TreeLimit``."""

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from govbot.checks.authorship import instruction_links
 from govbot.checks.runner import RunResult, run
 from govbot.core.diff import merge_raw_and_patch, parse_raw_z
 from govbot.core.errors import GitError
@@ -115,7 +116,34 @@ def load_change(repo: Repo, base_ref: str, head_ref: str) -> ChangeSet:
         files=tuple(files),
         commits=tuple(load_commits(repo, start, head)),
         head_ref=branch_name(repo, head_ref),
+        instruction_links=head_instruction_links(repo, head) if files else (),
     )
+
+
+MAX_LINKED_BYTES = 256 * 1024
+
+
+def head_instruction_links(repo: Repo, head: str) -> tuple[tuple[str, str], ...]:
+    """Files that are agent instructions by a symlink or an ``@path`` import at ``head``
+    (``checks/authorship.py::instruction_links``), read from blobs, never the working tree."""
+    out = repo.git("ls-tree", "-r", "-z", "--end-of-options", head).stdout
+    entries: list[tuple[str, str]] = []
+    shas: dict[str, str] = {}
+    for record in out.split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        fields = meta.decode("ascii", "replace").split()
+        if name and len(fields) == 3 and fields[1] == "blob":
+            path = name.decode("utf-8", "surrogateescape")
+            entries.append((path, fields[0]))
+            shas[path] = fields[2]
+
+    def read(path: str) -> bytes | None:
+        sha = shas.get(path)
+        if sha is None or blob_sizes(repo, [sha]).get(sha, 0) > MAX_LINKED_BYTES:
+            return None
+        return read_blobs(repo, [sha]).get(sha)
+
+    return instruction_links(entries, read)
 
 
 def branch_name(repo: Repo, ref: str) -> str | None:
