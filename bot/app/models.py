@@ -95,7 +95,8 @@ class PullState(Base):
     pr: Mapped[int] = mapped_column(Integer)
     comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reviewed_sha: Mapped[str] = mapped_column(String(64), default="")  # last head reviewed and published
-    fingerprints: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of finding fingerprints
+    llm_reviewed_sha: Mapped[str] = mapped_column(String(64), default="")  # head of the last LLM review
+    fingerprints: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: that review's findings
     updated_at: Mapped[float] = mapped_column(Float, default=0.0)
     polled_at: Mapped[float] = mapped_column(Float, default=0.0)  # reactions last read
 

@@ -58,9 +58,11 @@ class AppPort:
     """A ``GitHubPort`` for one run attempt (see the module docstring)."""
 
     def __init__(self, settings: AppSettings, github: AppGitHub, run: RunView, guard: Callable[[], None],
-                 audit: Callable[[str, str], None], stats: CallStats) -> None:
+                 audit: Callable[[str, str], None], stats: CallStats,
+                 on_comment: Callable[[int, str], None] | None = None) -> None:
         self._settings, self._github, self._run = settings, github, run
         self._guard, self._audit, self._stats = guard, audit, stats
+        self._on_comment = on_comment  # govbot's sticky comment id, kept for reaction polling
         self._token = ""
         self._inner: PyGithubAdapter | None = None
 
@@ -103,6 +105,11 @@ class AppPort:
         self._stats.classes["2xx"] += 1
         if name in WRITES:
             self._audit(name, _target(name, args))
+        if self._on_comment is not None and name in ("create_comment", "edit_comment"):
+            if name == "create_comment":
+                self._on_comment(int(result.id), str(args[1]))
+            else:
+                self._on_comment(int(args[1]), str(args[2]))
         return result
 
 

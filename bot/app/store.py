@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from govbot.bot.app.events import Intake
-from govbot.bot.app.models import Audit, Counter, Delivery, Feedback, Installation, Repository, Run
+from govbot.bot.app.models import Audit, Counter, Delivery, Feedback, Installation, PullState, Repository, Run
 
 ACTIVE = ("pending", "running")
 Clock = Callable[[], float]
@@ -314,9 +314,18 @@ class Store:
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def finish(self, run: RunView, result: RunResult) -> bool:
-        return self._end(run, state="failed" if result.error else "done", outcome=result.outcome,
-                         conclusion=result.conclusion, findings=result.findings, tier=result.tier,
-                         cost_usd=result.cost_usd, error=result.error[:2000])
+        """Record the result if the run is still ours; a published review also becomes the PR's
+        review record (the head it reviewed), in the same transaction."""
+        with self.tx() as s:
+            res = s.execute(update(Run).where(Run.id == run.id, Run.token == run.token, Run.state == "running")
+                            .values(finished_at=self.clock(), state="failed" if result.error else "done",
+                                    outcome=result.outcome, conclusion=result.conclusion, findings=result.findings,
+                                    tier=result.tier, cost_usd=result.cost_usd, error=result.error[:2000]))
+            if not res.rowcount:  # type: ignore[attr-defined]
+                return False
+            if not result.error:
+                self._pull_state(s, run.installation_id, run.repo, run.pr).reviewed_sha = run.head_sha
+            return True
 
     def supersede(self, run: RunView) -> bool:
         return self._end(run, state="superseded")
@@ -395,6 +404,51 @@ class Store:
             s.add(Audit(installation_id=run.installation_id, repo=run.repo, pr=run.pr, run_id=run.id,
                         action=action, target=target[:255], time=self.clock()))
 
+    def note_comment(self, run: RunView, comment_id: int, reviewed: tuple[str, list[str]] | None = None) -> None:
+        """govbot's sticky comment on this PR (its reactions are polled as feedback) and, when the
+        comment carries one, the incremental review record: the head the LLM last reviewed and the
+        fingerprints of its findings (the Action keeps the same record in the comment itself)."""
+        with self.tx() as s:
+            row = self._pull_state(s, run.installation_id, run.repo, run.pr)
+            row.comment_id = comment_id
+            if reviewed is not None:
+                row.llm_reviewed_sha, row.fingerprints = reviewed[0], json.dumps(sorted(set(reviewed[1])))
+
+    def review_record(self, inst_id: int, repo: str, pr: int) -> tuple[str, str, list[str]] | None:
+        """(head last published, head the LLM last reviewed, its finding fingerprints) of a PR."""
+        with self.tx() as s:
+            row = s.execute(select(PullState).where(PullState.installation_id == inst_id, PullState.repo == repo,
+                                                    PullState.pr == pr)).scalar()
+            if row is None:
+                return None
+            return row.reviewed_sha, row.llm_reviewed_sha, list(json.loads(row.fingerprints or "[]"))
+
+    def _pull_state(self, s: Session, inst_id: int, repo: str, pr: int) -> PullState:
+        row = s.execute(select(PullState).where(PullState.installation_id == inst_id, PullState.repo == repo,
+                                                PullState.pr == pr).with_for_update()).scalar()
+        if row is None:
+            row = PullState(installation_id=inst_id, repo=repo, pr=pr, reviewed_sha="", llm_reviewed_sha="",
+                            fingerprints="[]",
+                            updated_at=self.clock(), polled_at=0.0)
+            s.add(row)
+        row.updated_at = self.clock()
+        return row
+
+    def comments_to_poll(self, every_s: float, window_s: float, limit: int = 50
+                         ) -> list[tuple[int, str, int, int, str]]:
+        """Claim up to ``limit`` govbot comments whose reactions were not read for ``every_s``
+        (PRs reviewed within ``window_s``): (installation, repo, PR, comment id, reviewed head).
+        Claiming sets the poll time, so several sweepers never read the same comment twice."""
+        now = self.clock()
+        with self.tx() as s:
+            rows = list(s.execute(select(PullState).where(
+                PullState.comment_id.is_not(None), PullState.polled_at <= now - every_s,
+                PullState.updated_at >= now - window_s).order_by(PullState.polled_at).limit(limit)
+                .with_for_update(skip_locked=True)).scalars())
+            for row in rows:
+                row.polled_at = now
+            return [(r.installation_id, r.repo, r.pr, int(r.comment_id or 0), r.reviewed_sha) for r in rows]
+
     def add_feedback(self, key: str, inst_id: int, repo: str, pr: int, sha: str, label: str, source: str,
                      actor: str) -> bool:
         try:
@@ -443,7 +497,7 @@ class Store:
         return [{"repo": r[0], "outcome": r[1], "runs": int(r[2]), "cost_usd": float(r[3] or 0.0)} for r in rows]
 
     def _delete_installation(self, s: Session, inst_id: int) -> None:
-        for model in (Run, Feedback, Audit):
+        for model in (Run, Feedback, Audit, PullState):
             s.execute(delete(model).where(model.installation_id == inst_id))
         s.execute(delete(Delivery).where(Delivery.installation_id == inst_id, Delivery.disposition != "uninstall"))
         s.execute(delete(Repository).where(Repository.installation_id == inst_id))

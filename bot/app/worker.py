@@ -19,6 +19,7 @@ from govbot.bot.app.review import AppPort, publish_failure, review
 from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import Busy, Claimed, RunResult, RunView, Store
 from govbot.bot.github.port import GitHubPort, GitHubServerError
+from govbot.bot.github.state import RunState
 
 log = logging.getLogger("govbot.app.worker")
 
@@ -54,6 +55,15 @@ class _Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def reviewed_record(body: str) -> tuple[str, list[str]] | None:
+    """The incremental review record the Action's flow wrote into the sticky comment's hidden
+    state (read with the Action's own decoder): (reviewed head, finding fingerprints)."""
+    state = RunState.decode(body)
+    if state is None or state.reviewed is None:
+        return None
+    return state.reviewed.head, [f.fingerprint for f in state.reviewed.findings if f.fingerprint]
 
 
 def _fields(run: RunView) -> dict[str, object]:
@@ -134,7 +144,10 @@ class Worker:
 
         from typing import cast
 
-        return cast(GitHubPort, AppPort(self.settings, self.github, run, guard, audit, stats))
+        def on_comment(comment_id: int, body: str) -> None:
+            self.store.note_comment(run, comment_id, reviewed_record(body))
+
+        return cast(GitHubPort, AppPort(self.settings, self.github, run, guard, audit, stats, on_comment))
 
     def _check_head(self, run: RunView, port: GitHubPort) -> None:
         pull = port.get_pull(run.pr)

@@ -260,3 +260,20 @@ def test_deep_command_from_a_writer_is_acknowledged_and_stored(backend: str, tmp
         [fb] = app.rt.store.feedback()
         assert (fb.repo, fb.pr, fb.sha, fb.label, fb.actor) == ("acme/web", 13, "d" * 40, "deep", "alice")
 
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reactions_on_govbots_comment_are_polled_into_feedback_once(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path, reactions_poll_s=0.3) as (fake, app):
+        add_pr(fake, 15, "e" * 40)
+        fake.send("pull_request", pr_event(11, "acme/web", 15, "e" * 40), "re-1")
+        wait_for(lambda: done(app, "acme/web", 15, "e" * 40), what="the run")
+        [comment] = fake.comments_on(15)
+        for content, login in (("+1", "alice"), ("-1", "bob"), ("laugh", "carol"), ("+1", "govbot[bot]")):
+            fake.react(int(comment["id"]), content, login)
+        wait_for(lambda: len(app.rt.store.feedback()) == 2, what="the reactions as feedback")
+        polls = len(fake.calls("GET", rf"/repos/.*/issues/comments/{comment['id']}/reactions"))
+        wait_for(lambda: len(fake.calls("GET", rf"/repos/.*/issues/comments/{comment['id']}/reactions")) > polls,
+                 what="another poll")
+        rows = {(f.actor, f.label, f.source, f.sha) for f in app.rt.store.feedback()}
+        assert rows == {("alice", "agree", "reaction", "e" * 40), ("bob", "disagree", "reaction", "e" * 40)}
