@@ -61,12 +61,13 @@ from govbot.bot.render.sarif import to_sarif
 from govbot.bot.render.text import clean
 from govbot.checks.registry import SCANNER_NAMES, ScannerSettings
 from govbot.checks.scan import ToolScanners
-from govbot.core.errors import GovbotError, PolicyError
+from govbot.core.errors import ConfigError, GovbotError, PolicyError
 from govbot.core.models import ChangeSet, Decision, LLMStatus, Outcome, Report, exit_code
 from govbot.core.ports import Scanners
 from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
 from govbot.policy.model import Policy
 from govbot.router.incremental import Compare, IncrementalPlan, ReviewedState, plan_incremental
+from govbot.router.riskmodel import RiskModel
 
 ALL_SCANNERS = tuple(sorted(SCANNER_NAMES))
 FULL_RUN_ACTIONS = frozenset(
@@ -168,7 +169,8 @@ class ActionSettings:
 class Analyser(Protocol):
     def __call__(self, change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
                  policy_source: str, force_tier: str | None, notices: Sequence[str],
-                 semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None) -> Report: ...
+                 semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None,
+                 risk_model: RiskModel | None = None) -> Report: ...
 
 
 @dataclass(frozen=True)
@@ -195,14 +197,15 @@ def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCAN
 
     def run(change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
             policy_source: str, force_tier: str | None, notices: Sequence[str],
-            semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None) -> Report:
+            semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None,
+            risk_model: RiskModel | None = None) -> Report:
         from govbot.pipeline import AnalyseOptions, analyse, llm_reviewer
         from govbot.router.env import LLMEnvironment
 
         llm_env = LLMEnvironment.from_env(env, force_tier=force_tier)
         settings = ScannerSettings(enabled=tuple(scanners), semgrep_configs=tuple(semgrep_configs))
         options = AnalyseOptions(policy_path=policy_path, policy_source=policy_source, notices=tuple(notices),
-                                  incremental=incremental)
+                                  incremental=incremental, risk_model=risk_model)
         return analyse(change, policy, contents, make_scanners(settings.with_policy(policy)),
                        llm_reviewer(llm_env), options, base=contents)
 
@@ -250,6 +253,26 @@ def load_base_policy(ctx: Context, pr: PullData) -> tuple[Policy, str]:
         return default_policy(), f"builtin default (no {path} on the base branch)"
     source = f"{path}@{pr.base_sha[:12]} (base branch)"
     return load_policy_text(data, source), source
+
+
+def base_risk_model(ctx: Context, pr: PullData, policy: Policy) -> RiskModel | None:
+    """The policy's ``llm.routing.calibration`` applied to the shipped model, read from the BASE
+    branch like the policy (a pull request cannot loosen its own routing); a missing or foreign
+    file is reported like a policy error."""
+    path = policy.llm.routing.calibration
+    if not path or policy.llm.routing.router != "learned":
+        return None
+    from govbot.router.repocalibrate import MAX_CALIBRATION_BYTES, calibrated_model
+    from govbot.router.riskmodel import default_model
+
+    where = f"{path}@{pr.base_sha[:12]} (base branch)"
+    try:
+        data = ctx.gh.read_file(path, pr.base_sha)
+        if data is not None and len(data) > MAX_CALIBRATION_BYTES:
+            data = data[: MAX_CALIBRATION_BYTES + 1]
+        return calibrated_model(default_model(), data, where)
+    except ConfigError as exc:
+        raise PolicyError(where, [str(exc)]) from exc
 
 
 def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path) -> tuple[str, ...]:
@@ -312,6 +335,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
         try:
             policy, source = load_base_policy(ctx, pr)
             configs = base_semgrep_configs(ctx, pr, policy, Path(rules_dir))
+            risk_model = base_risk_model(ctx, pr, policy)
         except PolicyError as exc:
             report_policy_error(ctx, pr, exc)
             return exc.exit_code
@@ -326,7 +350,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
         report = ctx.analyser(change, policy, GitHubContent(gh, policy.limits.max_file_bytes),
                               policy_path=s.policy_path, policy_source=source, force_tier=force_tier,
                               notices=notices, semgrep_configs=configs,
-                              incremental=incremental)
+                              incremental=incremental, risk_model=risk_model)
     write_reports(ctx, report)
     fresh = gh.get_pull(number)
     if fresh.state != "open" or fresh.head_sha != pr.head_sha:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from govbot.core.errors import ConfigError
 from govbot.router.riskmodel import RiskModel
 
 CALIBRATION_FORMAT = "govbot-risk-calibration"
@@ -84,3 +85,20 @@ def apply_calibration(model: RiskModel, doc: Mapping[str, Any]) -> RiskModel:
 
 def load_calibration(model: RiskModel, path: Path) -> RiskModel:
     return apply_calibration(model, json.loads(path.read_text("utf-8")))
+
+
+MAX_CALIBRATION_BYTES = 2_000_000
+
+
+def calibrated_model(model: RiskModel, data: bytes | None, where: str) -> RiskModel:
+    """The model with the calibration file ``data`` applied (read by the edge from ``where``: the
+    base branch, like the policy, so a pull request cannot loosen its own routing). An absent,
+    oversized or foreign file is a configuration error, never a silent fall-back."""
+    if data is None:
+        raise ConfigError(f"llm.routing.calibration: {where} not found (write it with `govbot router calibrate`)")
+    if len(data) > MAX_CALIBRATION_BYTES:
+        raise ConfigError(f"llm.routing.calibration: {where} is larger than {MAX_CALIBRATION_BYTES} bytes")
+    try:
+        return apply_calibration(model, json.loads(data.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"llm.routing.calibration: {where}: {exc}") from exc

@@ -41,6 +41,7 @@ from govbot.router.fallback import Caller, ClientFactory, ClientPool, TierResult
 from govbot.router.ledger import Ledger
 from govbot.router.plan import Route, plan
 from govbot.router.redact import Redaction, Redactor, flagged_lines
+from govbot.router.riskmodel import RiskModel
 from govbot.router.verify import apply, items_for, verify
 
 __all__ = ["LLMEnvironment", "ReviewOutcome", "ReviewRequest", "review"]
@@ -60,6 +61,7 @@ class ReviewRequest:
     # incremental review: the patches to SEND (hunks changed since the last reviewed head, see
     # router/incremental.py); the route is still planned on the whole pull request. None = all.
     scope: Mapping[str, str] | None = None
+    risk_model: RiskModel | None = None  # the policy's calibration applied (None: the shipped model)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def review(
     route = plan(
         request.change, request.findings, request.authorship, config, models,
         patches=request.patches, force_tier=force, pr_text=pr_text, rules=seams.rules(),
+        risk_model=request.risk_model,
     )
     if route.skip_reason is not None:
         reason = (
