@@ -22,6 +22,7 @@ Three measurements (see docs/llm.md for the figures and how to read them):
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import subprocess
 import sys
@@ -35,13 +36,14 @@ from pydantic import ConfigDict, Field, ValidationError
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "router"))
 
-from fakellm import FakeLLM, Reply, review_json  # noqa: E402
+from fakellm import FakeLLM, Reply, request_texts, review_json  # noqa: E402
 from test_review import SECURITY as DIFF  # noqa: E402  (the routed-review tests' security diff)
 
 from govbot.core.diff import changeset_from_diff  # noqa: E402
 from govbot.core.models import Authorship, ChangeSet, Commit, PullRequestMeta  # noqa: E402
 from govbot.policy.llm_config import Endpoint, LLMConfig, Tiers  # noqa: E402
 from govbot.prompts.schema import LLMFindingOut, LLMReviewOut  # noqa: E402
+from govbot.router.classify import default_rules  # noqa: E402
 from govbot.router.incremental import Compare, ReviewedState, plan_incremental, scope_patches  # noqa: E402
 from govbot.router.review import LLMEnvironment, ReviewOutcome, ReviewRequest, Seams, review  # noqa: E402
 
@@ -49,6 +51,7 @@ RESERVED = ("pallets", "urllib3", "psf+requests", "pyyaml", "paramiko", "aiohttp
             "httpx", "python-multipart", "pillow", "lxml", "jupyter_server", "gradio", "simonw+llm",
             "pydantic-settings", "securityeval", "sallm", "purplellama", "sven")
 FAST = Seams(sleep=lambda s: None)
+RULES = default_rules()
 PATH = "src/auth/login.py"
 
 
@@ -137,15 +140,16 @@ def env_for(fake: FakeLLM) -> LLMEnvironment:
                           anthropic_api_key="bench", anthropic_base_url=fake.url)
 
 
-def change_of(diff: str, commits: tuple[str, ...] = ()) -> ChangeSet:
+def change_of(diff: str, commits: tuple[tuple[str, str], ...] = (), title: str = "change", body: str = "") -> ChangeSet:
     cs = changeset_from_diff(diff)
-    return cs.model_copy(update={"pr": PullRequestMeta(number=1, title="change", body=""),
-                                 "commits": tuple(Commit(sha=f"{i:040d}", message=m) for i, m in enumerate(commits))})
+    return cs.model_copy(update={"pr": PullRequestMeta(number=1, title=title, body=body),
+                                 "commits": tuple(Commit(sha=sha, message=m) for sha, m in commits)})
 
 
-def run_review(cs: ChangeSet, cfg: LLMConfig, fake: FakeLLM, scope: dict[str, str] | None = None) -> ReviewOutcome:
+def run_review(cs: ChangeSet, cfg: LLMConfig, fake: FakeLLM, scope: dict[str, str] | None = None,
+               since: str | None = None) -> ReviewOutcome:
     patches = {f.path: f.patch or "" for f in cs.files}
-    return review(ReviewRequest(cs, (), Authorship(), patches, scope), cfg, env_for(fake), FAST)
+    return review(ReviewRequest(cs, (), Authorship(), patches, scope, since=since), cfg, env_for(fake), FAST)
 
 
 def bench_nearmiss(fake: FakeLLM) -> dict[str, Any]:
@@ -184,30 +188,47 @@ def git(repo: Path, *args: str) -> str:
                           text=True, errors="replace").stdout
 
 
-def pr_pushes(repo: Path, merge: str, pushes: int = 5) -> tuple[str, list[str]]:
-    base = git(repo, "merge-base", f"{merge}^1", f"{merge}^2").strip()
-    commits = git(repo, "rev-list", "--reverse", "--first-parent", f"{base}..{merge}^2").split()
-    return base, commits[:pushes]
+def read_manifest(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
-def bench_pushes(fake: FakeLLM, repo: Path, merges: list[str]) -> dict[str, Any]:
-    if any(r in repo.parent.name.lower() for r in RESERVED):
-        raise SystemExit(f"{repo.parent.name} is reserved for independent evaluation")
+def _parts(fake: FakeLLM) -> dict[str, int]:
+    """Where the prompt tokens of the recorded requests went (characters / 4, like the fake bills)."""
+    out = {"system": 0, "schema_native": 0, "pr_text": 0, "diff": 0}
+    for r in fake.requests:
+        system, user, native = request_texts(r.json)
+        diff_at = user.find("## Diff (untrusted)")
+        out["system"] += len(system) // 4
+        out["schema_native"] += len(native) // 4
+        out["pr_text"] += (diff_at if diff_at >= 0 else len(user)) // 4
+        out["diff"] += (len(user) - diff_at) // 4 if diff_at >= 0 else 0
+    return out
+
+
+def bench_pushes(fake: FakeLLM, mirrors: Path, rows: list[dict[str, str]]) -> dict[str, Any]:
     cfg = LLMConfig(chunk_tokens=12_000)
     fake.usage_from_prompt = True
     results = []
-    for merge in merges:
-        base, commits = pr_pushes(repo, merge)
-        if len(commits) < 5:
-            continue
+    for row in rows:
+        name = row["repo"]
+        if any(r in name.lower().replace("/", "+") for r in RESERVED):
+            raise SystemExit(f"{name} is reserved for independent evaluation")
+        repo = mirrors / name.replace("/", "+") / "repo"
+        base, commits = row["base"], row["commits"].split()
+        messages = [git(repo, "log", "-1", "--format=%B", c).strip() for c in commits]
+        # the merge commit's message stands in for the PR's title and description
+        title, _, body = git(repo, "log", "-1", "--format=%B", row["merge"]).strip().partition("\n")
         full_tokens: list[int] = []
         inc_tokens: list[int] = []
         full_cost: list[float] = []
         inc_cost: list[float] = []
+        inc_parts: dict[str, int] = defaultdict(int)
         previous: ReviewedState | None = None
         last = None
         for k, head in enumerate(commits):
-            cs = change_of(git(repo, "diff", "--no-color", "--no-ext-diff", base, head))
+            cs = change_of(git(repo, "diff", "--no-color", "--no-ext-diff", base, head),
+                           tuple(zip(commits[: k + 1], messages[: k + 1], strict=True)), title, body.strip())
             fake.requests.clear()
             out = run_review(cs, cfg, fake)
             full_tokens.append(fake.prompt_tokens())
@@ -220,22 +241,33 @@ def bench_pushes(fake: FakeLLM, repo: Path, merges: list[str]) -> dict[str, Any]
                 compare = Compare(base=base, head=head, ancestor=True,
                                   patches={f.path: f.patch for f in rng.files},
                                   removed=frozenset(f.path for f in rng.files if f.status.value == "removed"))
-            plan = plan_incremental(previous, compare)
+            plan = plan_incremental(previous, compare, rules=RULES)
             fake.requests.clear()
-            out = run_review(cs, cfg, fake, scope_patches(patches, plan))
+            out = run_review(cs, cfg, fake, scope_patches(patches, plan), since=plan.since)
             inc_tokens.append(fake.prompt_tokens())
             inc_cost.append(out.llm.cost_usd)
+            if k:
+                for part, n in _parts(fake).items():
+                    inc_parts[part] += n
             previous, last = ReviewedState(head=head, base=base), head
-            del k
         later_full, later_inc = sum(full_tokens[1:]), sum(inc_tokens[1:])
         results.append({
-            "repo": repo.parent.name, "merge": merge[:10], "base": base[:10], "pushes": [c[:10] for c in commits],
+            "repo": name, "merge": row["merge"][:10], "base": base[:10], "pushes": [c[:10] for c in commits],
+            "commit_lines": [int(n) for n in row["commit_lines"].split()],
             "input_tokens_full": full_tokens, "input_tokens_incremental": inc_tokens,
+            "incremental_2_5_parts": dict(inc_parts),
             "cost_full_usd": round(sum(full_cost), 4), "cost_incremental_usd": round(sum(inc_cost), 4),
             "pushes_2_5_saving": round(1 - later_inc / later_full, 3) if later_full else None,
         })
     fake.usage_from_prompt = False
-    return {"prs": results}
+    full = sum(sum(r["input_tokens_full"][1:]) for r in results)
+    inc = sum(sum(r["input_tokens_incremental"][1:]) for r in results)
+    savings = sorted(r["pushes_2_5_saving"] for r in results if r["pushes_2_5_saving"] is not None)
+    return {"prs": results, "overall": {
+        "sequences": len(results), "pushes_2_5_full": full, "pushes_2_5_incremental": inc,
+        "pushes_2_5_saving": round(1 - inc / full, 3) if full else None,
+        "median_saving": savings[len(savings) // 2] if savings else None,
+        "sequences_at_60": sum(s >= 0.6 for s in savings)}}
 
 
 # --- 3. verifier cost share -------------------------------------------------------------------------
@@ -280,13 +312,16 @@ def bench_verifier(fake: FakeLLM) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="*", choices=["nearmiss", "pushes", "verifier"], default=[])
-    parser.add_argument("--repo", type=Path, default=Path("/work/.mirror/Kozea+Radicale/repo"))
-    parser.add_argument("--merge", action="append", default=None,
-                        help="merge commit of a pull request (its first 5 commits are the pushes)")
+    # no ``choices``: Python 3.11's argparse checks an empty ``*`` list against them and fails
+    parser.add_argument("what", nargs="*", help="nearmiss, pushes and/or verifier (default: all three)")
+    parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--manifest", type=Path, default=ROOT / "benchmarks" / "llm_data" / "pushes.csv",
+                        help="5-push sequences (benchmarks/llm_data/build_pushes.py rebuilds it)")
     parser.add_argument("--json", type=Path, help="write the full results here")
     args = parser.parse_args(argv)
     what = args.what or ["nearmiss", "pushes", "verifier"]
+    if unknown := set(what) - {"nearmiss", "pushes", "verifier"}:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     fake = FakeLLM()
     fake.start()
     results: dict[str, Any] = {}
@@ -301,12 +336,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'total':24} {t['invalid_before']:>3}/{t['replies']:<3} -> "
                   f"{t['invalid_after']:>3}/{t['replies']:<3}")
         if "pushes" in what:
-            merges = args.merge or ["f02ff33d", "3ad8ae1d"]
-            results["pushes"] = bench_pushes(fake, args.repo, merges)
+            results["pushes"] = bench_pushes(fake, args.mirrors, read_manifest(args.manifest))
             for pr in results["pushes"]["prs"]:
-                print(f"5-push PR {pr['repo']} {pr['merge']}: input tokens full {pr['input_tokens_full']} "
-                      f"vs incremental {pr['input_tokens_incremental']}; pushes 2-5 saving "
-                      f"{pr['pushes_2_5_saving']:.0%}; cost ${pr['cost_full_usd']} vs ${pr['cost_incremental_usd']}")
+                print(f"5-push {pr['repo']} {pr['merge']} (lines/commit {pr['commit_lines']}): input tokens full "
+                      f"{pr['input_tokens_full']} vs incremental {pr['input_tokens_incremental']}; pushes 2-5 "
+                      f"saving {pr['pushes_2_5_saving']:.0%}; cost ${pr['cost_full_usd']} vs "
+                      f"${pr['cost_incremental_usd']}; incremental 2-5 parts {pr['incremental_2_5_parts']}")
+            o = results["pushes"]["overall"]
+            print(f"overall pushes 2-5 over {o['sequences']} sequences: {o['pushes_2_5_full']} -> "
+                  f"{o['pushes_2_5_incremental']} tokens, saving {o['pushes_2_5_saving']:.0%}; median "
+                  f"{o['median_saving']:.0%}; {o['sequences_at_60']} of {o['sequences']} at >= 60%")
         if "verifier" in what:
             results["verifier"] = v = bench_verifier(fake)
             print(f"verifier on {v['cases']} security diffs ({v['set']}): review ${v['review_cost_usd']}, "

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from govbot.bot.github.change import GitHubContent, load_change, semgrep_rule_files
+from govbot.bot.github.change import GitHubBaseTree, GitHubContent, load_change
 from govbot.bot.github.enforcement import ReviewVerdict, candidates, evaluate_reviews
 from govbot.bot.github.port import (
     WRITER_PERMISSIONS,
@@ -38,10 +38,10 @@ from govbot.bot.github.port import (
     PullData,
 )
 from govbot.bot.github.publish import (
-    CHECK_NAME,
     REVIEW_BEGIN,
     REVIEW_END,
     annotations_for,
+    check_name,
     comment_body,
     conclusion_for,
     emit_annotations,
@@ -64,8 +64,10 @@ from govbot.checks.scan import ToolScanners
 from govbot.core.errors import ConfigError, GovbotError, PolicyError
 from govbot.core.models import ChangeSet, Decision, LLMStatus, Outcome, Report, exit_code
 from govbot.core.ports import Scanners
-from govbot.policy.loader import DEFAULT_POLICY_PATH, default_policy, load_policy_text
+from govbot.policy.base import policy_at_base, semgrep_rule_files
+from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
+from govbot.router.classify import default_rules
 from govbot.router.incremental import Compare, IncrementalPlan, ReviewedState, plan_incremental
 from govbot.router.riskmodel import RiskModel
 
@@ -247,59 +249,61 @@ def parse_command(body: str) -> str | None:
 
 
 def load_base_policy(ctx: Context, pr: PullData) -> tuple[Policy, str]:
-    path = ctx.settings.policy_path
-    data = ctx.gh.read_file(path, pr.base_sha)
-    if data is None:
-        return default_policy(), f"builtin default (no {path} on the base branch)"
-    source = f"{path}@{pr.base_sha[:12]} (base branch)"
-    return load_policy_text(data, source), source
+    return policy_at_base(GitHubBaseTree(ctx.gh, pr.base_sha), ctx.settings.policy_path)
 
 
 def base_risk_model(ctx: Context, pr: PullData, policy: Policy) -> RiskModel | None:
-    """The policy's ``llm.routing.calibration`` applied to the shipped model, read from the BASE
-    branch like the policy (a pull request cannot loosen its own routing); a missing or foreign
-    file is reported like a policy error."""
-    path = policy.llm.routing.calibration
-    if not path or policy.llm.routing.router != "learned":
-        return None
-    from govbot.router.repocalibrate import MAX_CALIBRATION_BYTES, calibrated_model
+    """The policy's ``llm.routing.calibration`` from the BASE branch (``repocalibrate``); a missing
+    or foreign file is reported like a policy error."""
+    from govbot.router.repocalibrate import base_calibrated_model
     from govbot.router.riskmodel import default_model
 
-    where = f"{path}@{pr.base_sha[:12]} (base branch)"
     try:
-        data = ctx.gh.read_file(path, pr.base_sha)
-        if data is not None and len(data) > MAX_CALIBRATION_BYTES:
-            data = data[: MAX_CALIBRATION_BYTES + 1]
-        return calibrated_model(default_model(), data, where)
+        return base_calibrated_model(GitHubBaseTree(ctx.gh, pr.base_sha), policy.llm, default_model())
+    except PolicyError:
+        raise
     except ConfigError as exc:
-        raise PolicyError(where, [str(exc)]) from exc
+        raise PolicyError(f"{policy.llm.routing.calibration}@{pr.base_sha[:12]}", [str(exc)]) from exc
 
 
 def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path) -> tuple[str, ...]:
     """The policy's extra semgrep rules (files from the BASE commit, registry configs), if semgrep runs."""
     if "semgrep" not in ctx.settings.scanners:
         return ()
-    configs = semgrep_rule_files(ctx.gh, pr.base_sha, policy, dest)
+    configs = semgrep_rule_files(GitHubBaseTree(ctx.gh, pr.base_sha), policy, dest)
     if policy.semgrep.rules:
         ctx.log(f"semgrep: {len(configs) - len(policy.semgrep.registry)} extra rule file(s) from the base commit")
     return configs
 
 
-def previous_review(ctx: Context, number: int) -> ReviewedState | None:
-    """What the last LLM review covered, from the sticky comment's hidden state (None: first review)."""
-    for comment in reversed(sticky_comments(ctx.gh.list_comments(number))):
-        state = RunState.decode(comment.body)
-        if state is not None:
+MAX_CHECK_LOOKBACK = 20  # earlier commits whose check run is read for the record (one request each)
+
+
+def previous_review(ctx: Context, pr: PullData, change: ChangeSet | None = None) -> ReviewedState | None:
+    """What the last LLM review covered (None: first review). Read from the sticky comment's hidden
+    state, else from the govbot check run of the pull request's earlier commits, newest first: the
+    check run's summary carries the same record, so ``comment: false`` still reviews incrementally."""
+    if ctx.settings.comment:
+        for comment in reversed(sticky_comments(ctx.gh.list_comments(pr.number))):
+            state = RunState.decode(comment.body)
+            if state is not None:
+                return state.reviewed
+    commits = change.commits if change is not None else ()
+    for c in list(reversed(commits))[1:MAX_CHECK_LOOKBACK + 1]:  # the newest is the head being reviewed
+        check = ctx.gh.find_check_run(c.sha, check_name(pr))
+        state = RunState.decode(check.summary) if check is not None else None
+        # a record is only taken from the check run of the very commit it says it reviewed
+        if state is not None and state.reviewed is not None and state.reviewed.head == c.sha:
             return state.reviewed
     return None
 
 
-def plan_review(ctx: Context, pr: PullData, command: str | None) -> IncrementalPlan:
+def plan_review(ctx: Context, pr: PullData, command: str | None, change: ChangeSet | None = None) -> IncrementalPlan:
     """Full or incremental LLM review. Anything uncertain (no record, a failed or truncated
     comparison) means a full review: a push is never left unreviewed."""
     if command is not None:
         return plan_incremental(None, None, force=f"/govbot {command}")
-    previous = previous_review(ctx, pr.number)
+    previous = previous_review(ctx, pr, change)
     if previous is None:
         return plan_incremental(None, None)
     try:
@@ -312,15 +316,18 @@ def plan_review(ctx: Context, pr: PullData, command: str | None) -> IncrementalP
     compare = Compare(base=pr.base_sha, head=pr.head_sha, ancestor=cmp.ancestor,
                       patches={f.filename: f.patch for f in cmp.files if f.status != "removed"},
                       removed=frozenset(f.filename for f in cmp.files if f.status == "removed"))
-    return plan_incremental(previous, compare)
+    return plan_incremental(previous, compare, rules=default_rules())
 
 
 def reviewed_record(pr: PullData, report: Report) -> ReviewedState | None:
-    """The record the next push is planned from: only when the LLM review completed."""
+    """The record the next push is planned from: only when the LLM review completed. It keeps the
+    LLM findings shown (with their scores) and the verifier's scores of the scanner findings."""
     if report.llm.status is not LLMStatus.OK:
         return None
+    verdicts = {f.fingerprint: f.verification for f in report.findings
+                if f.tool != "llm" and f.verification is not None}
     return ReviewedState(head=pr.head_sha, base=pr.base_sha,
-                         findings=tuple(f for f in report.findings if f.tool == "llm"))
+                         findings=tuple(f for f in report.findings if f.tool == "llm"), verdicts=verdicts)
 
 
 def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: str | None,
@@ -340,7 +347,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
             report_policy_error(ctx, pr, exc)
             return exc.exit_code
         change = load_change(gh, pr)
-        incremental = plan_review(ctx, pr, command)
+        incremental = plan_review(ctx, pr, command, change)
         ctx.log(f"LLM review: {incremental.reason}")
         notices = [f"limit: {line}" for line in change.truncated]
         if pr.from_fork and not s.fork_llm and force_tier is None and policy.llm.enabled:
@@ -376,7 +383,8 @@ def report_policy_error(ctx: Context, pr: PullData, exc: PolicyError) -> None:
     ctx.log(str(exc))
     if not ctx.settings.dry_run:
         try:
-            publish_check(ctx.gh, pr.head_sha, "failure", CheckOutput(title="Invalid govbot policy", summary=text),
+            publish_check(ctx.gh, pr.head_sha, check_name(pr), "failure",
+                          CheckOutput(title="Invalid govbot policy", summary=text),
                           ctx.settings.details_url, ctx.log)
         except PermissionDenied:
             ctx.notes.append("the check could not be published (read-only token)")
@@ -405,7 +413,7 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         annotations=annotations,
     )
     if ctx.settings.dry_run:
-        ctx.log(f"dry run: would set check `{CHECK_NAME}` to {conclusion}, sync labels "
+        ctx.log(f"dry run: would set check `{check_name(pr)}` to {conclusion}, sync labels "
                 f"+{list(d.labels_add)} -{list(d.labels_remove)}, and update the sticky comment")
         emit_annotations(ctx.out, annotations, resume_token)
         return
@@ -416,7 +424,8 @@ def publish(ctx: Context, pr: PullData, policy: Policy, report: Report, verdict:
         added, removed = sync_labels(ctx.gh, pr, d, policy)
         if added or removed:
             ctx.log(f"labels: +{added} -{removed}")
-        if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
+        if not publish_check(ctx.gh, pr.head_sha, check_name(pr), conclusion, output, ctx.settings.details_url,
+                             ctx.log):
             raise PermissionDenied("neither a check run nor a commit status could be written", 403)
     except PermissionDenied as exc:
         ctx.log(f"read-only token ({exc}); falling back to annotations and the job summary")
@@ -437,7 +446,7 @@ def review_run(ctx: Context, number: int) -> int:
     if pr.state != "open":
         ctx.log(f"pull request #{number} is {pr.state}; nothing to do")
         return 0
-    check = gh.find_check_run(pr.head_sha, CHECK_NAME)
+    check = gh.find_check_run(pr.head_sha, check_name(pr))
     state = RunState.decode(check.summary) if check else None
     sticky = sticky_comments(gh.list_comments(number))
     if state is None and sticky:
@@ -457,7 +466,8 @@ def review_run(ctx: Context, number: int) -> int:
         output = CheckOutput(title=title_for(outcome, True, verdict), summary=f"{block}\n\n{state.encode()}",
                              text=check.text if check else "")
         try:
-            if not publish_check(ctx.gh, pr.head_sha, conclusion, output, ctx.settings.details_url, ctx.log):
+            if not publish_check(ctx.gh, pr.head_sha, check_name(pr), conclusion, output,
+                                 ctx.settings.details_url, ctx.log):
                 raise PermissionDenied("neither a check run nor a commit status could be written", 403)
             if sticky:
                 updated = replace_review_block(sticky[0].body, block)

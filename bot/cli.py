@@ -29,17 +29,14 @@ from govbot.checks.registry import ScannerSettings, binaries_from_env
 from govbot.checks.scan import ToolScanners
 from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError, GovbotError, PolicyError
-from govbot.core.globs import glob_match
 from govbot.core.models import AIVerdict, Authorship, DiffScope, Finding, Report, Tier, exit_code
-from govbot.core.ports import Scanners
+from govbot.core.ports import BaseTree, Scanners
 from govbot.pipeline import AnalyseOptions, analyse, llm_reviewer
+from govbot.policy.base import policy_at_base, semgrep_rule_files
 from govbot.policy.llm_config import LLMConfig
 from govbot.policy.loader import (
     DEFAULT_POLICY_PATH,
     MAX_POLICY_BYTES,
-    MAX_RULE_FILE_BYTES,
-    MAX_RULE_FILES,
-    default_policy,
     load_policy_checked,
     load_policy_text,
 )
@@ -48,7 +45,7 @@ from govbot.router.catalogue import ModelSet, default_catalogue, resolve_models
 from govbot.router.env import LLMEnvironment
 from govbot.router.evaluate import Case, run_eval, validate_label
 from govbot.router.plan import plan
-from govbot.router.repocalibrate import MAX_CALIBRATION_BYTES, calibrated_model
+from govbot.router.repocalibrate import base_calibrated_model, calibrated_model
 from govbot.router.report import eval_json, eval_text, route_json, route_text
 from govbot.router.riskmodel import RiskModel, default_model
 
@@ -119,7 +116,7 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
 
-def load_policy(repo: localgit.Repo, base: str, explicit: str | None) -> tuple[Policy, str]:
+def load_policy(tree: BaseTree, explicit: str | None) -> tuple[Policy, str]:
     """The policy from an explicit file, else from the BASE ref (never the PR's copy), else default."""
     if explicit:
         path = Path(explicit)
@@ -129,32 +126,7 @@ def load_policy(repo: localgit.Repo, base: str, explicit: str | None) -> tuple[P
             return load_policy_text(path.read_bytes(), explicit), explicit
         except OSError as exc:
             raise PolicyError(explicit, [f"{explicit}: cannot read ({exc.strerror})"]) from exc
-    data = localgit.read_file_at(repo, base, DEFAULT_POLICY_PATH, MAX_POLICY_BYTES)
-    if data is None:
-        return default_policy(), "builtin default"
-    source = f"{DEFAULT_POLICY_PATH}@{base[:12]}"
-    return load_policy_text(data, source), source
-
-
-def semgrep_rule_files(repo: localgit.Repo, base: str, policy: Policy, dest: Path) -> tuple[str, ...]:
-    """Copy the policy's extra semgrep rule files from the BASE ref into ``dest``."""
-    if not policy.semgrep.rules:
-        return tuple(policy.semgrep.registry)
-    listing = repo.git("ls-tree", "-r", "-z", "--name-only", base).stdout.split(b"\0")
-    configs: list[str] = []
-    for raw in listing:
-        name = raw.decode("utf-8", "surrogateescape")
-        if name and glob_match(name, policy.semgrep.rules) and name.endswith((".yml", ".yaml")):
-            if len(configs) >= MAX_RULE_FILES:
-                raise PolicyError("policy", [f"semgrep.rules matches more than {MAX_RULE_FILES} files"])
-            data = localgit.read_file_at(repo, base, name, MAX_RULE_FILE_BYTES)
-            if data is not None:
-                target = dest / f"rules-{len(configs):03d}.yml"
-                target.write_bytes(data)
-                configs.append(str(target))
-    if not configs:
-        raise PolicyError("policy", [f"semgrep.rules {policy.semgrep.rules} matched no .yml file at the base ref"])
-    return (*configs, *policy.semgrep.registry)
+    return policy_at_base(tree, DEFAULT_POLICY_PATH)
 
 
 def check_output_path(output: str | None) -> None:
@@ -179,10 +151,11 @@ def run_scan(args: argparse.Namespace, edges: Edges, repo_path: Path, base: str,
     # The policy in force is the base branch's as it is now (its tip), not as it was at the
     # merge base: a branch forked before the policy was tightened must not escape it.
     base_tip = localgit.resolve(repo, base)
-    policy, source = load_policy(repo, base_tip, args.policy)
-    risk_model = base_risk_model(repo, base_tip, policy.llm, None)
+    tree = localgit.GitBaseTree(repo, base_tip)
+    policy, source = load_policy(tree, args.policy)
+    risk_model = base_calibrated_model(tree, policy.llm, default_model())
     with tempfile.TemporaryDirectory(prefix="govbot-rules-") as rules_tmp:
-        configs = semgrep_rule_files(repo, base_tip, policy, Path(rules_tmp))
+        configs = semgrep_rule_files(tree, policy, Path(rules_tmp))
         scanners = edges.scanners(scanner_settings(edges.env, configs).with_policy(policy))
         reviewer = llm_reviewer(LLMEnvironment.from_env(edges.env)) if args.llm else None
         show = not args.no_progress and err.is_terminal
@@ -379,32 +352,22 @@ def _risk_model(config: LLMConfig, path: str | None) -> RiskModel | None:
     return calibrated_model(default_model(), data, path)
 
 
-def base_risk_model(repo: localgit.Repo, base: str, config: LLMConfig, explicit: str | None) -> RiskModel | None:
-    """The policy's ``llm.routing.calibration`` read from the BASE ref, like the policy itself (a
-    pull request cannot loosen its own routing); ``explicit`` (``--calibration``) from disk."""
-    if explicit:
-        return _risk_model(config, explicit)
-    path = config.routing.calibration
-    if not path or config.routing.router != "learned":
-        return None
-    data = localgit.read_file_at(repo, base, path, MAX_CALIBRATION_BYTES)
-    return calibrated_model(default_model(), data, f"{path}@{base[:12]}")
-
-
 def route_command(args: argparse.Namespace, edges: Edges) -> int:
     findings: tuple[Finding, ...] = ()
     if args.repo:
         repo = localgit.open_repo(Path(args.repo))
         change = localgit.load_change(repo, args.base, args.head)
         base_tip = localgit.resolve(repo, args.base)
-        policy, source = load_policy(repo, base_tip, args.policy)
+        tree = localgit.GitBaseTree(repo, base_tip)
+        policy, source = load_policy(tree, args.policy)
         with tempfile.TemporaryDirectory(prefix="govbot-rules-") as rules_tmp:
-            configs = semgrep_rule_files(repo, base_tip, policy, Path(rules_tmp))
+            configs = semgrep_rule_files(tree, policy, Path(rules_tmp))
             scanners = edges.scanners(scanner_settings(edges.env, configs).with_policy(policy))
             report = analyse(change, policy, localgit.GitBlobSource(repo), scanners, None,
                              AnalyseOptions(policy_source=source))
         findings, config = report.findings, policy.llm
-        risk_model = base_risk_model(repo, base_tip, config, args.calibration)
+        risk_model = (_risk_model(config, args.calibration) if args.calibration
+                      else base_calibrated_model(tree, config, default_model()))
     else:
         config = _config(args.policy)
         text = _read(args.diff)

@@ -706,8 +706,93 @@ def instruction_file_pattern_matches(pattern: str, path: str) -> bool:
     return full.endswith("/" + p)
 
 
-def _instruction_signals(table: AgentTable, files: Sequence[ChangedFile]) -> Iterator[_Hit]:
+# ``@path`` imports in agent memory files (Claude Code's CLAUDE.md; followed at most 5 deep there).
+# Only tokens that look like a path (a "/" or a ".") count, so "@alice" is not an import.
+_IMPORT = re.compile(r"(?<![\w`@/])@((?:~/|\.{1,2}/|/)?[\w.\-]+(?:/[\w.\-]+)*)")
+MAX_IMPORT_DEPTH = 5
+MAX_LINKED_READS = 64
+SYMLINK_MODE = "120000"
+
+
+def _resolve(source: str, target: str) -> str | None:
+    """``target`` as written in ``source`` (a link or an import), as a repository path; None if
+    it leaves the repository or points at the user's home."""
+    if target.startswith(("/", "~")) or "\x00" in target:
+        return None
+    parts: list[str] = []
+    for part in [*source.split("/")[:-1], *target.split("/")]:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts) or None
+
+
+def imports_in(text: str) -> list[str]:
+    """The ``@path`` imports of an instruction file, outside code fences and code spans."""
+    out: list[str] = []
+    fenced = False
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        prose = re.sub(r"`[^`]*`", "", line)
+        out += [m.group(1) for m in _IMPORT.finditer(prose) if "/" in m.group(1) or "." in m.group(1)]
+    return out
+
+
+def instruction_links(
+    entries: Sequence[tuple[str, str]], read: Callable[[str], bytes | None], table: AgentTable | None = None,
+) -> tuple[tuple[str, str], ...]:
+    """Files that steer an agent without being named like an instruction file: the target of an
+    instruction-named symlink (``CLAUDE.md -> docs/agent.md``), and what an instruction file
+    imports with ``@path``, recursively. ``entries`` are the head tree's ``(path, mode)``;
+    ``read`` returns a path's head bytes (a symlink's: its target). Pure over its inputs; at most
+    ``MAX_LINKED_READS`` reads."""
+    table = table or builtin_table()
+    modes = dict(entries)
+    named = sorted(p for p in modes
+                   if any(instruction_file_pattern_matches(pat, p) for pat, _ in table.instruction_files))
+    found: dict[str, str] = {}
+    queue = [(p, p, 0) for p in named]  # (path, the instruction file it came from, import depth)
+    reads = 0
+    while queue and reads < MAX_LINKED_READS:
+        path, origin, depth = queue.pop(0)
+        data = read(path)
+        reads += 1
+        if data is None:
+            continue
+        text = data.decode("utf-8", "replace")
+        if modes.get(path) == SYMLINK_MODE:
+            target = _resolve(path, text.strip())
+            if target and target not in found and target != path and target in modes:
+                found[target] = f"target of the symlink {path}"
+                queue.append((target, origin, depth))
+            continue
+        if depth >= MAX_IMPORT_DEPTH:
+            continue
+        for ref in imports_in(text[:200_000]):
+            target = _resolve(path, ref)
+            if target and target not in found and target not in named and target in modes:
+                found[target] = f"imported by {origin} (@{ref})"
+                queue.append((target, origin, depth + 1))
+    return tuple(sorted(found.items()))
+
+
+def _instruction_signals(table: AgentTable, files: Sequence[ChangedFile],
+                         links: Sequence[tuple[str, str]] = ()) -> Iterator[_Hit]:
+    linked = dict(links)
     for f in files:
+        if f.path in linked:
+            evidence = f"{f.status.value} {f.path} ({linked[f.path]}: instructions for coding agents)"
+            yield _sig("instruction_file", SignalStrength.MEDIUM, evidence, agent=None, path=f.path)
+            continue
         paths = [f.path] + ([f.old_path] if f.old_path and f.old_path != f.path else [])
         for path in paths:
             for variant in _variants(path[:1000]):
@@ -830,7 +915,7 @@ def detect_with_table(
     for commit in commits:
         hits.append(scanner.message(commit.message[:MAX_MESSAGE_CHARS], commit.sha))
         hits.append(_identity_signals(scanner.index, commit))
-    touched = list(_instruction_signals(table, change.files))
+    touched = list(_instruction_signals(table, change.files, change.instruction_links))
     hits.append(touched)
     if config.content_heuristics:
         hits.append(_heuristic_signals(change, commits))

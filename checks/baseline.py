@@ -29,11 +29,13 @@ LineReader = Callable[[str, int | None], str]
 
 
 def files_needing_base(findings: Iterable[Finding], files: Sequence[ChangedFile]) -> list[ChangedFile]:
-    """Modified, renamed or copied files with a scanner finding in the diff: only those can hold
-    a finding that already existed (an added file has no base version)."""
+    """Modified files with a scanner finding in the diff: only code that stays at its path can
+    hold a finding that already existed. A renamed or copied file is compared with nothing: the
+    code is new where it lands (issue 9, class 7), so ``git mv`` of vulnerable code into a new
+    place is reported as new, not matched against its old path."""
     with_findings = {f.path for f in findings if f.tool in BASELINE_TOOLS and f.in_diff}
-    keep = (FileStatus.MODIFIED, FileStatus.RENAMED, FileStatus.COPIED)
-    return [f for f in files if f.path in with_findings and f.status in keep]
+    return [f for f in files if f.path in with_findings and f.status is FileStatus.MODIFIED
+            and f.old_path in (None, f.path)]
 
 
 def identity(f: Finding, line_at: LineReader) -> tuple[str, ...]:

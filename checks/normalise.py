@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from govbot.core.diff import span_in_scope
+from govbot.core.diff import all_lines_changed, span_in_scope, span_touched
 from govbot.core.fingerprint import finding_fingerprint
 from govbot.core.models import ChangedFile, DiffScope, Finding, Severity, Suppression
 
@@ -112,14 +112,19 @@ def _span(f: Finding) -> range:
 
 
 def _suppression(f: Finding, changed: ChangedFile | None, source: SourceLines) -> Suppression | None:
+    """The suppression comment on a finding's first line, or on a comment line just above it.
+
+    It is honoured only for code the change left alone: it counts as added by the change when the
+    comment line is new, or when the change wrote or cut into ANY line of the finding's span —
+    the same span the diff scope looks at (issue 9, class 6: a ``# nosec`` on the first line of a
+    multi-line call in the base no longer covers a new ``shell=True`` three lines below)."""
     if f.line is None:
         return None
     for number in (f.line, f.line - 1):
         marker = marker_in(source.line(f.path, number))
         if marker and (number == f.line or source.line(f.path, number).lstrip().startswith("#")):
-            # Added if the marker is new, or if it now covers code the change adds below it.
             added = changed is not None and (
-                changed.lines_unknown or number in changed.added_lines or f.line in changed.added_lines
+                span_touched(changed, number, number) or span_touched(changed, f.line, f.end_line)
             )
             return Suppression(marker=marker, added_by_change=added)
     return None
@@ -129,7 +134,7 @@ def added_suppressions(files: Sequence[ChangedFile], source: SourceLines) -> lis
     """One finding per suppression comment that the change itself adds."""
     findings: list[Finding] = []
     for changed in files:
-        if changed.lines_unknown:
+        if all_lines_changed(changed):  # a moved file's suppressions are new where they land
             numbers: Sequence[int] = range(1, len(source.lines(changed.path)) + 1)
         else:
             numbers = sorted(changed.added_lines)

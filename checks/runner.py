@@ -47,9 +47,22 @@ _PR_SET_NO_NEW_PRIVS = 38
 _LAST_CAP = 63
 
 
+def _load_libc() -> ctypes.CDLL | None:
+    """libc, resolved once in the parent. ``find_library`` starts ``ldconfig``: doing that in a
+    forked child before exec (64 times when dropping capabilities as root) cost ~0.3 s per
+    scanner process and is unsafe in a threaded parent."""
+    if not sys.platform.startswith("linux"):
+        return None
+    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+_LIBC = _load_libc()
+
+
 def _prctl(*args: int) -> int:
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    return int(libc.prctl(*args, *([0] * (5 - len(args)))))
+    if _LIBC is None:
+        return -1
+    return int(_LIBC.prctl(*args, *([0] * (5 - len(args)))))
 
 
 def _confine_child(max_bytes: int | None) -> None:

@@ -4,6 +4,7 @@ files, each bounded in time and memory, and report exactly what each one did and
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -215,7 +216,9 @@ def _interpret(
     return run_, output.findings
 
 
+@functools.cache
 def _version(dist: str) -> str | None:
+    """The installed version of a scanner's distribution (read once per process: ~20 ms each)."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

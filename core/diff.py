@@ -187,14 +187,28 @@ def _changed_file(entry: RawEntry, pf: PatchedFile, section: str) -> ChangedFile
     )
 
 
+# Code that lands at a path it did not have in the base is new there, whatever git calls it: a
+# rename or a copy moves code into a new place (another package, a web-facing module, a path
+# the policy treats differently), so every line of it is part of the change (issue 9, class 7).
+WHOLE_FILE_STATUSES = frozenset({FileStatus.ADDED, FileStatus.RENAMED, FileStatus.COPIED})
+
+
+def all_lines_changed(file: ChangedFile) -> bool:
+    """Whether every line of ``file`` counts as changed: new at its path, or lines not known."""
+    return file.status in WHOLE_FILE_STATUSES or file.lines_unknown
+
+
 def span_in_scope(file: ChangedFile, line: int | None, end_line: int | None, scope: str) -> bool:
-    """A finding spanning ``line``..``end_line`` is in scope if any of its lines is (at most 200
-    lines are looked at; a longer span counts as in scope)."""
+    """A finding spanning ``line``..``end_line`` is in scope if any of its lines is (at most
+    ``MAX_SPAN`` lines are looked at; a longer span counts as in scope)."""
     if line is None or end_line is None or end_line <= line:
         return in_scope(file, line, scope)
-    if end_line - line > 200:
+    if end_line - line > MAX_SPAN:
         return True
     return any(in_scope(file, n, scope) for n in range(line, end_line + 1))
+
+
+MAX_SPAN = 200
 
 
 def in_scope(file: ChangedFile, line: int | None, scope: str, context: int = 0) -> bool:
@@ -202,13 +216,48 @@ def in_scope(file: ChangedFile, line: int | None, scope: str, context: int = 0) 
 
     Hunks come from ``git diff -U3`` (or GitHub's patches), so they already hold 3 context lines.
     """
-    if scope == "file" or file.status is FileStatus.ADDED or file.lines_unknown:
+    if scope == "file" or all_lines_changed(file):
         return True
     if line is None:
         return scope == "file"
     if scope == "added":
         return line in file.added_lines
     return any(h.new_start - context <= line <= h.new_end + context for h in file.hunks)
+
+
+def cuts(file: ChangedFile) -> frozenset[int]:
+    """New-side lines ``n`` such that the change removed lines between ``n`` and ``n + 1``
+    (removing ``shell=False`` from the middle of a call changes the call). Without a patch, every
+    pair of lines inside a hunk that removed something counts as cut."""
+    if file.patch is None:
+        return frozenset(n for h in file.hunks if h.old_lines for n in range(h.new_start - 1, h.new_end + 1))
+    out: set[int] = set()
+    last_new = 0  # the new-side number of the last line seen in the current hunk
+    for pl in iter_patch(file.patch):
+        if pl.kind == "hunk":
+            m = _HUNK.match(pl.text)
+            start = int(m.group(3)) if m else 1
+            last_new = start if m and m.group(4) == "0" else start - 1  # "+4,0": after line 4
+        elif pl.kind == "removed":
+            out.add(last_new)
+        elif pl.new_no is not None:
+            last_new = pl.new_no
+    return frozenset(out)
+
+
+def span_touched(file: ChangedFile, line: int | None, end_line: int | None) -> bool:
+    """Whether the change wrote any line of a finding's span, or cut lines out from inside it —
+    the span the diff scope looks at (a span longer than ``MAX_SPAN`` counts as touched)."""
+    if all_lines_changed(file):
+        return True
+    if line is None:
+        return False
+    end = end_line if end_line is not None and end_line >= line else line
+    if end - line > MAX_SPAN:
+        return True
+    if any(n in file.added_lines for n in range(line, end + 1)):
+        return True
+    return end > line and any(line <= n < end for n in cuts(file))
 
 
 # --------------------------------------------------------------------------------------------

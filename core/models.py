@@ -150,6 +150,9 @@ class ChangeSet(Frozen):
     truncated: tuple[str, ...] = ()
     # Of those, the ones that left changed files unanalysed: the analysis is then incomplete.
     unanalysed: tuple[str, ...] = ()
+    # Files that are agent instructions by indirection at the head: (path, how), e.g. the target
+    # of a CLAUDE.md symlink, or a file a CLAUDE.md pulls in with ``@path`` (issue 9, class 10).
+    instruction_links: tuple[tuple[str, str], ...] = ()
 
     def file(self, path: str) -> ChangedFile | None:
         for f in self.files:
@@ -301,6 +304,7 @@ class LLMSummary(Frozen):
     hidden_findings: tuple[Finding, ...] = ()  # LLM findings the verifier scored below the threshold (hide)
     scope: str | None = None  # incremental review: "reviewed commits X..Y: ..."; or why it was full
     resolved: tuple[str, ...] = ()  # fingerprints of earlier LLM findings fixed by the new push
+    resolved_findings: tuple[Finding, ...] = ()  # those findings, as last shown (redacted)
 
 
 class Outcome(StrEnum):

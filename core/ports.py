@@ -20,14 +20,20 @@ class ContentSource(Protocol):
 
 
 class BaseTree(Protocol):
-    """The base commit the change goes into: where the policy and the scanners' rules come from."""
+    """The base commit a change goes into: where the policy and the scanners' rule files come from,
+    never the PR's copy. Local git (``bot/local/git.py``) and GitHub (``bot/github/change.py``) each
+    supply one; ``policy/base.py`` reads through it for both."""
+
+    label: str  # how reports name the commit: its abbreviated id
 
     def read_file(self, path: str, max_bytes: int) -> bytes | None:
-        """The file's bytes, None when it does not exist; an error when larger than ``max_bytes``."""
+        """A regular file's bytes; None when absent or not a regular file (symlinks are never
+        followed). Raises ``ConfigError`` when the file is larger than ``max_bytes``."""
         ...
 
-    def list_files(self) -> list[str]:
-        """Every file path in the tree."""
+    def files_matching(self, globs: Sequence[str]) -> list[str]:
+        """Regular files of the tree that the globs could match (a superset is fine). Raises
+        ``ConfigError`` when the tree cannot be listed well enough to answer."""
         ...
 
 

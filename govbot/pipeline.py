@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -43,11 +43,13 @@ from govbot.policy.llm_config import LLMConfig
 from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
 from govbot.router.catalogue import estimate_models
-from govbot.router.incremental import IncrementalPlan, merge_findings, scope_patches
+from govbot.router.incremental import IncrementalPlan, merge_findings, scope_patches, steady_verdicts
 from govbot.router.plan import plan as plan_route
 from govbot.router.redact import Redaction, Redactor
 from govbot.router.review import LLMEnvironment, ReviewOutcome, ReviewRequest, review
 from govbot.router.riskmodel import RiskModel
+from govbot.router.verify import apply as apply_verdicts
+from govbot.router.verify import needs_verifying
 
 
 class Reviewer(Protocol):
@@ -192,6 +194,9 @@ def analyse(
         merged = dedupe([*findings, *normalise(llm_findings, files, source, scope)])
     redactor = Redactor.default()
     all_findings = redact_texts(merged, redactor)
+    # earlier findings come back from the hidden state: redacted again like everything shown
+    llm = llm.model_copy(update={"hidden_findings": redact_texts(llm.hidden_findings, redactor),
+                                 "resolved_findings": redact_texts(llm.resolved_findings, redactor)})
     authorship = redact_evidence(authorship, redactor)
 
     tools = tuple(r.run for r in results)
@@ -232,9 +237,9 @@ def _relative_to_base(
     source: SourceLines,
     max_bytes: int,
 ) -> list[Finding]:
-    """Mark each scanner finding new or pre-existing (``checks/baseline.py``). Only modified or
-    renamed files with findings in the diff are read at the base and scanned again: a reformat of
-    3,000 files with findings in three costs a scan of three."""
+    """Mark each scanner finding new or pre-existing (``checks/baseline.py``). Only modified
+    files with findings in the diff are read at the base and scanned again (moved code is new
+    where it lands): a reformat of 3,000 files with findings in three costs a scan of three."""
     wanted = files_needing_base(findings, change.files)
     blobs = base.read_base(wanted, change.base) if wanted else {}
     blobs = {p: as_text(b).encode("utf-8") for p, b in blobs.items() if len(b) <= max_bytes}
@@ -315,12 +320,26 @@ def _llm_review(
         return outcome.route, outcome.llm.model_copy(update={"scope": scope}), outcome.findings, \
             outcome.scanner_verdicts
     sent = scope_patches(patches, incremental)
-    outcome = reviewer(ReviewRequest(change, findings, authorship, patches, sent, risk_model), policy.llm)
-    shown, resolved = merge_findings(incremental, outcome.findings)
+    known: dict[str, Verification] = {}
+    reverify: tuple[Finding, ...] = ()
+    if policy.llm.verifier.enabled:
+        scanner = [f for f in findings if f.tool != "llm"]
+        known = steady_verdicts(incremental, [*scanner, *incremental.carried], policy.llm.verifier.context_lines)
+        reverify = tuple(f for f in incremental.carried if needs_verifying(f) and f.fingerprint not in known)
+    request = ReviewRequest(change, findings, authorship, patches, sent, since=incremental.since, known=known,
+                            reverify=reverify, risk_model=risk_model)
+    outcome = reviewer(request, policy.llm)
+    carried_kept, carried_hidden = apply_verdicts(incremental.carried, outcome.carried_verdicts)
+    plan = replace(incremental, carried=tuple(carried_kept))
+    shown, resolved = merge_findings(plan, outcome.findings)
     carried = len(shown) - len(outcome.findings)
     scope = (f"{incremental.reason}: {len(sent)} file(s) re-reviewed, {carried} earlier finding(s) carried "
              f"over, {len(resolved)} resolved")
-    llm = outcome.llm.model_copy(update={"scope": scope, "resolved": tuple(f.fingerprint for f in resolved)})
+    if incremental.settled:
+        scope += f"; not re-reviewed (lint-level since the last review): {len(incremental.settled)} file(s)"
+    llm = outcome.llm.model_copy(update={
+        "scope": scope, "resolved": tuple(f.fingerprint for f in resolved), "resolved_findings": resolved,
+        "hidden_findings": (*outcome.llm.hidden_findings, *carried_hidden)})
     return outcome.route, llm, shown, outcome.scanner_verdicts
 
 

@@ -31,6 +31,13 @@ class PromptError(GovbotError):
 class Prompt:
     system: str
     user: str
+    # The output schema as text, for models without native structured output only: a provider that
+    # takes the schema natively (OpenAI strict json_schema, an Anthropic forced tool) bills it once
+    # there, so sending it again in the system prompt would pay for it twice on every request.
+    schema: str = ""
+
+    def system_with_schema(self) -> str:
+        return f"{self.system}{self.schema}"
 
 
 @lru_cache(maxsize=16)
@@ -92,7 +99,7 @@ def _check_marker(marker: str, untrusted: Sequence[str]) -> None:
 def review_prompt(data: ReviewInput, marker: str) -> Prompt:
     _check_marker(marker, [data.title, data.body, *data.commit_messages, *data.scanner_findings, *data.patches,
                            *data.files])
-    system = render(load_template("review_system.md"), {"marker": marker, "output_schema": output_schema_text()})
+    system = render(load_template("review_system.md"), {"marker": marker})
     user = render(
         load_template("review_user.md"),
         {
@@ -109,7 +116,11 @@ def review_prompt(data: ReviewInput, marker: str) -> Prompt:
             "diff": "\n".join(numbered_diff(p) for p in data.patches),
         },
     )
-    return Prompt(system=system, user=user)
+    return Prompt(system=system, user=user, schema=_schema_text(output_schema_text()))
+
+
+def _schema_text(schema: str) -> str:
+    return render(load_template("answer_schema.md"), {"output_schema": schema})
 
 
 @dataclass(frozen=True)
@@ -127,8 +138,7 @@ def verify_prompt(items: Sequence[VerifyItem], marker: str) -> Prompt:
     for item in items:
         body = "\n".join(item.context) if item.context else "(no diff context: the line is outside the diff)"
         blocks.append(f"### {item.id} · {item.headline}\n{body}")
-    system = render(load_template("verify_system.md"),
-                    {"marker": marker, "output_schema": json.dumps(VERIFY.schema(), indent=1, sort_keys=True)})
+    system = render(load_template("verify_system.md"), {"marker": marker})
     user = render(load_template("verify_user.md"),
                   {"marker": marker, "count": str(len(items)), "findings": "\n\n".join(blocks)})
-    return Prompt(system=system, user=user)
+    return Prompt(system=system, user=user, schema=_schema_text(json.dumps(VERIFY.schema(), indent=1, sort_keys=True)))

@@ -10,6 +10,12 @@ functions decide what to review and what to carry over, with no I/O.
   An earlier LLM finding whose line was not touched is carried over (its line moved by the
   inserted/removed lines above it); one whose line changed and that the new review does not
   report again is marked resolved.
+- A file whose change since the last review is lint-level by the router's own rules (docs,
+  comments, whitespace, renames, lock files, version bumps: ``router/classify.py``) is not sent
+  again, unless an earlier finding's lines are in that change: such a push cannot change what the
+  code does, and the scanners still run on every push.
+- Only the commit messages written since the last reviewed head are sent with the new hunks; the
+  title and description always are.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from govbot.core.diff import PatchLine, iter_patch
-from govbot.core.models import Finding
+from govbot.core.models import Finding, Verification
+from govbot.router.classify import RoutingRules, classify_file
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _OLD_START = re.compile(r"^@@ -(\d+)(?:,(\d+))?")
@@ -32,7 +39,8 @@ class ReviewedState:
 
     head: str
     base: str
-    findings: tuple[Finding, ...] = ()  # the LLM findings shown then (fingerprinted, redacted)
+    findings: tuple[Finding, ...] = ()  # the LLM findings shown then (fingerprinted, redacted, with scores)
+    verdicts: Mapping[str, Verification] = field(default_factory=dict)  # scanner findings' scores, by fingerprint
 
 
 @dataclass(frozen=True)
@@ -55,12 +63,20 @@ class IncrementalPlan:
     changed: Mapping[str, frozenset[int] | None] = field(default_factory=dict)
     carried: tuple[Finding, ...] = ()  # earlier findings on untouched lines, at their new line
     touched: tuple[Finding, ...] = ()  # earlier findings on changed lines: resolved unless found again
+    since: str | None = None  # the last reviewed head: commit messages up to it were sent before
+    settled: tuple[tuple[str, str], ...] = ()  # (path, lint kind): changed since, lint-level, not sent
+    verdicts: Mapping[str, Verification] = field(default_factory=dict)  # the last review's scanner scores
+    # path -> new-side positions changed since the last review (added lines, and where lines were
+    # removed); None = the whole file (no patch)
+    positions: Mapping[str, frozenset[int] | None] = field(default_factory=dict)
 
 
 def plan_incremental(
-    previous: ReviewedState | None, compare: Compare | None, *, force: str | None = None
+    previous: ReviewedState | None, compare: Compare | None, *, force: str | None = None,
+    rules: RoutingRules | None = None,
 ) -> IncrementalPlan:
-    """Decide full or incremental review (pure). ``force`` names a command that forces a full one."""
+    """Decide full or incremental review (pure). ``force`` names a command that forces a full one;
+    with ``rules``, files whose change since the last review is lint-level are not sent again."""
     if force:
         return IncrementalPlan("full", f"full review requested ({force})")
     if previous is None or compare is None:
@@ -70,16 +86,76 @@ def plan_incremental(
     if not compare.ancestor:
         return IncrementalPlan("full", "history was rewritten since the last review (force-push or rebase)")
     changed: dict[str, frozenset[int] | None] = {}
+    positions: dict[str, frozenset[int] | None] = {}
     for path, patch in compare.patches.items():
         changed[path] = None if patch is None else _added_lines(patch)
+        positions[path] = None if patch is None else _changed_positions(patch)
+    positions.update({path: None for path in compare.removed})
     carried: list[Finding] = []
     touched: list[Finding] = []
     for f in previous.findings:
         moved = _follow(f, compare)
         (carried if moved is not None else touched).append(moved or f)
+    settled = _settled(compare, touched, rules) if rules is not None else ()
     commits = f"{previous.head[:7]}..{compare.head[:7]}"
     return IncrementalPlan("incremental", f"reviewed commits {commits}", commits, changed,
-                           tuple(carried), tuple(touched))
+                           tuple(carried), tuple(touched), since=previous.head, settled=settled,
+                           verdicts=previous.verdicts, positions=positions)
+
+
+def _changed_positions(patch: str) -> frozenset[int]:
+    """New-side lines the range diff added, plus the new-side line where it removed lines (pure)."""
+    out: set[int] = set()
+    nxt = 1  # the next new-side line
+    for pl in iter_patch(patch):
+        if pl.kind == "hunk":
+            m = _HUNK.match(pl.text)
+            if m:  # "+4,0" removes lines AFTER new line 4: the next new line is 5
+                nxt = int(m.group(1)) + (1 if m.group(2) == "0" else 0)
+        elif pl.new_no is not None:
+            if pl.kind == "added":
+                out.add(pl.new_no)
+            nxt = pl.new_no + 1
+        elif pl.kind == "removed":
+            out.add(nxt)
+    return frozenset(out)
+
+
+def steady_verdicts(plan: IncrementalPlan, findings: Sequence[Finding], around: int) -> dict[str, Verification]:
+    """The earlier verifier scores that still hold (pure): a finding keeps its score when nothing
+    changed within ``around`` lines of it (the context the verifier saw) since the last review.
+
+    ``findings`` are this run's scanner findings and the carried LLM findings (at their new lines);
+    a scanner finding's score comes from the plan's record, an LLM finding's from the finding.
+    A full review keeps none: everything is scored again.
+    """
+    if plan.mode == "full":
+        return {}
+    out: dict[str, Verification] = {}
+    for f in findings:
+        score = f.verification if f.tool == "llm" else plan.verdicts.get(f.fingerprint)
+        if score is None or f.line is None:
+            continue
+        if f.path in plan.positions:
+            where = plan.positions[f.path]
+            last = f.end_line or f.line
+            if where is None or any(f.line - around <= n <= last + around for n in where):
+                continue  # its context changed: score it again
+        out[f.fingerprint] = score
+    return out
+
+
+def _settled(compare: Compare, touched: Sequence[Finding], rules: RoutingRules) -> tuple[tuple[str, str], ...]:
+    """Files whose range diff is lint-level and holds no earlier finding's lines (pure)."""
+    held = {f.path for f in touched}
+    out = []
+    for path, patch in sorted(compare.patches.items()):
+        if patch is None or path in held:
+            continue
+        kind = classify_file(path, patch, rules).lint
+        if kind is not None:
+            out.append((path, kind))
+    return tuple(out)
 
 
 def _added_lines(patch: str) -> frozenset[int]:
@@ -177,7 +253,7 @@ def scope_patches(patches: Mapping[str, str], plan: IncrementalPlan) -> dict[str
         return dict(patches)
     out = {}
     for path, patch in patches.items():
-        if path not in plan.changed:
+        if path not in plan.changed or any(path == p for p, _ in plan.settled):
             continue
         scoped = scope_patch(patch, plan.changed[path])
         if scoped.strip():

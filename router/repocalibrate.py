@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from govbot.core.errors import ConfigError
+from govbot.core.ports import BaseTree
+from govbot.policy.llm_config import LLMConfig
 from govbot.router.riskmodel import RiskModel
 
 CALIBRATION_FORMAT = "govbot-risk-calibration"
@@ -102,3 +104,15 @@ def calibrated_model(model: RiskModel, data: bytes | None, where: str) -> RiskMo
         return apply_calibration(model, json.loads(data.decode("utf-8")))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"llm.routing.calibration: {where}: {exc}") from exc
+
+
+def base_calibrated_model(tree: BaseTree, config: LLMConfig, model: RiskModel) -> RiskModel | None:
+    """The policy's ``llm.routing.calibration`` read from the base tree (like the policy: a pull
+    request cannot loosen its own routing) and applied to ``model``; None when the policy names no
+    file or routes by the rules. Every edge (``govbot scan``, ``govbot route --repo``, the Action)
+    reads it through here."""
+    path = config.routing.calibration
+    if not path or config.routing.router != "learned":
+        return None
+    where = f"{path}@{tree.label} (base branch)"
+    return calibrated_model(model, tree.read_file(path, MAX_CALIBRATION_BYTES), where)

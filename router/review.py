@@ -18,6 +18,7 @@ from govbot.core.fingerprint import finding_fingerprint
 from govbot.core.models import (
     Authorship,
     ChangeSet,
+    Commit,
     Finding,
     LLMStatus,
     LLMSummary,
@@ -61,6 +62,12 @@ class ReviewRequest:
     # incremental review: the patches to SEND (hunks changed since the last reviewed head, see
     # router/incremental.py); the route is still planned on the whole pull request. None = all.
     scope: Mapping[str, str] | None = None
+    # incremental review: the last reviewed head; commit messages up to it were sent before
+    since: str | None = None
+    # incremental review with the verifier: scores that still hold (nothing changed around the
+    # finding since the last review), by fingerprint, and the carried LLM findings to score again
+    known: Mapping[str, Verification] = field(default_factory=dict)
+    reverify: tuple[Finding, ...] = ()
     risk_model: RiskModel | None = None  # the policy's calibration applied (None: the shipped model)
 
 
@@ -71,6 +78,8 @@ class ReviewOutcome:
     findings: tuple[Finding, ...] = ()
     # the verifier's scores of the scanners' findings, by fingerprint: shown, never acted on here
     scanner_verdicts: Mapping[str, Verification] = field(default_factory=dict)
+    # new scores of ``ReviewRequest.reverify`` (carried LLM findings), by fingerprint
+    carried_verdicts: Mapping[str, Verification] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,7 @@ class _Verified:
     hidden: list[Finding] = field(default_factory=list)
     scanner: dict[str, Verification] = field(default_factory=dict)
     note: str | None = None
+    carried: dict[str, Verification] = field(default_factory=dict)
 
 
 @dataclass
@@ -157,7 +167,7 @@ class _Run:
         pr = self.request.change.pr
         title = redactor.text(pr.title, counts) if pr else ""
         body = redactor.text(pr.body, counts) if pr else ""
-        commits = [redactor.text(c.message, counts) for c in self.request.change.commits]
+        commits = [redactor.text(c.message, counts) for c in _new_commits(self.request)]
         chunks = make_chunks(files, self.config.chunk_tokens)
         marker = self._marker(title, body, commits, files)
         base = ReviewInput(title=title, body=body, commit_messages=commits, scanner_findings=(), patches=(),
@@ -183,7 +193,10 @@ class _Run:
         if not settings.enabled:
             return _Verified(list(findings))
         scanner = [f for f in self.request.findings if f.tool != "llm"]
-        items = items_for([*scanner, *findings], redacted, settings, redactor, counts)
+        known = self.request.known
+        candidates = [*scanner, *findings, *self.request.reverify]
+        fresh = [f for f in candidates if f.fingerprint not in known]
+        items = items_for(fresh, self._context(fresh, redacted, redactor, counts), settings, redactor, counts)
         texts = [t for item, _ in items for t in (item.headline, *item.context)]
         marker = next((m for m in (self.seams.marker() for _ in range(5)) if not any(m in t for t in texts)), None)
         if marker is None:
@@ -191,8 +204,31 @@ class _Run:
         tier = Tier(settings.tier)
         result = verify(self.caller, self.models.candidates(tier), tier, items, settings, marker, after)
         kept, hidden = apply(findings, result.verdicts)
-        shown = {k: v for k, v in result.verdicts.items() if v.action == "shown"}
-        return _Verified(kept, hidden, shown, result.note)
+        held = {f.fingerprint: known[f.fingerprint] for f in scanner if f.fingerprint in known}
+        shown = {**held, **{k: v for k, v in result.verdicts.items() if v.action == "shown"}}
+        again = {f.fingerprint: result.verdicts[f.fingerprint] for f in self.request.reverify
+                 if f.fingerprint in result.verdicts}
+        note = result.note
+        if kept_count := sum(f.fingerprint in known for f in candidates):
+            note = f"{note}; {kept_count} score(s) kept from the last review (nothing changed around them)"
+        return _Verified(kept, hidden, shown, note, again)
+
+    def _context(
+        self, findings: Sequence[Finding], sent: Mapping[str, str], redactor: Redactor, counts: Redaction
+    ) -> dict[str, str]:
+        """The redacted diffs the verifier's context comes from: the whole pull request's diff of each
+        finding's file (an incremental review sent only some hunks; a carried finding may be elsewhere)."""
+        if self.request.scope is None:
+            return dict(sent)
+        flagged = flagged_lines(self.request.findings)
+        out: dict[str, str] = {}
+        for path in sorted({f.path for f in findings}):
+            patch = self.request.patches.get(path)
+            if patch:
+                # a file sent in part was counted then; count the rest only for files not sent at all
+                tally = Redaction() if path in sent else counts
+                out[redactor.path(path, Redaction())] = redactor.patch(path, patch, flagged.get(path, ()), tally)
+        return out
 
     def _sent(self) -> list[tuple[FilePatch, str]]:
         scope = self.request.scope
@@ -228,7 +264,7 @@ class _Run:
             chunk_number=chunk.index + 1, chunk_count=count, note=chunk.note,
         )
         prompt = review_prompt(data, marker)
-        tokens = estimate_tokens(prompt.system) + estimate_tokens(prompt.user)
+        tokens = estimate_tokens(prompt.system_with_schema()) + estimate_tokens(prompt.user)
         label = f"chunk {chunk.index + 1}/{count}"
         attempts = _Attempts(chunk.index, label)
         tier = self.route.tier
@@ -304,7 +340,16 @@ class _Run:
                              escalations=escalations, verifier=verified.note,
                              hidden_findings=tuple(verified.hidden))
         return ReviewOutcome(route=route, llm=summary, findings=tuple(verified.kept),
-                             scanner_verdicts=verified.scanner)
+                             scanner_verdicts=verified.scanner, carried_verdicts=verified.carried)
+
+
+def _new_commits(request: ReviewRequest) -> Sequence[Commit]:
+    """The commits whose messages to send: after ``since`` when it is one of the PR's commits."""
+    commits = request.change.commits
+    shas = [c.sha for c in commits]
+    if request.since is None or request.since not in shas:
+        return commits
+    return commits[shas.index(request.since) + 1:]
 
 
 _SEVERITY = {s.value: s for s in Severity}

@@ -11,6 +11,9 @@ Structured output is native wherever the provider has it (see docs/llm.md):
   ``tool_result`` back; each call is a single request, so the model cannot trigger anything.
 - OpenAI-compatible (vLLM, Ollama, gateways): ``json_schema`` (strict), ``json_object`` or prompt
   only, as the endpoint or the catalogue declares (``ModelSpec.json_mode``).
+
+The schema is written into the system prompt only when the request does not carry it natively
+(``Prompt.schema``): providers bill a native schema as input, so sending it twice paid for it twice.
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ def anthropic_tool(contract: Contract[Any]) -> tuple[ToolParam, ToolChoiceToolPa
     return tool, {"type": "tool", "name": contract.name, "disable_parallel_tool_use": True}
 
 
+def _system(prompt: Prompt, json_mode: str) -> str:
+    """The system prompt: with the schema as text unless the request carries it natively (pure)."""
+    return prompt.system if json_mode == "schema" else prompt.system_with_schema()
+
+
 class OpenAIChat:
     """OpenAI and OpenAI-compatible endpoints (vLLM, Ollama, gateways) through the ``openai`` SDK."""
 
@@ -71,7 +79,8 @@ class OpenAIChat:
         try:
             resp = self._client.chat.completions.create(
                 model=self._spec.model,
-                messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
+                messages=[{"role": "system", "content": _system(prompt, self._spec.json_mode)},
+                          {"role": "user", "content": prompt.user}],
                 **extra,
             )
         except openai.APITimeoutError as exc:

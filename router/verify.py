@@ -124,7 +124,7 @@ def verify(
     if not candidates:
         return VerifyResult({}, f"verifier: no {tier.value} model available; findings unscored")
     prompt: Prompt = verify_prompt([i for i, _ in items], marker)
-    tokens = estimate_tokens(prompt.system) + estimate_tokens(prompt.user)
+    tokens = estimate_tokens(prompt.system_with_schema()) + estimate_tokens(prompt.user)
     attempts = _Attempts(chunk, "verifier")
     errors: list[str] = []
     for spec in candidates:

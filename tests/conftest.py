@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from tests import lanes
 from tests.gitrepo import GitRepo
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    lanes.FAST = "not slow" in (config.getoption("markexpr") or "")
 
 
 @pytest.fixture

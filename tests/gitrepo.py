@@ -20,7 +20,7 @@ class GitRepo:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
-        self.git("init", "--quiet", "--initial-branch=main")
+        self.git("init", "--quiet", "--template=", "--initial-branch=main")  # no sample hooks to copy and delete
 
     def git(self, *args: str, env: dict[str, str] | None = None) -> str:
         full_env = {**os.environ, **_ENV, **(env or {})}

@@ -12,8 +12,8 @@ A process whose recording is missing fails the test with the command to record i
     GOVBOT_RECORD_SCANNERS=1 .venv/bin/python -m pytest tests/<file>
 
 A binary pinned by the test (a missing, crashing or slow fake scanner) always runs for real: those
-tests are about what govbot does with such a process. ``tests/checks/test_recordings.py`` (slow)
-re-runs the real tools and checks the recordings still say the same.
+tests are about what govbot does with such a process. The tests marked ``slow`` run the real tools;
+after a scanner upgrade or a rule change, delete ``tests/data/scanners/`` and re-record.
 """
 
 from __future__ import annotations

@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from govbot.bot.app.settings import AppSettings
 
 
+# Stored feedback label -> the label `govbot router calibrate` reads (router/repocalibrate.py):
+# a `/govbot deep` request is a positive (it should have reached Pro); a 👍 on govbot's comment
+# says the review as routed was enough (`ok`, a negative). `recheck` and 👎 say nothing about the
+# tier (a 👎 may as well mean "too noisy"), so only `--all` exports them.
+CALIBRATION_LABELS = {"deep": "deep", "agree": "ok"}
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     app = sub.add_parser("app", help="run govbot as a self-hosted GitHub App (docs/app.md)")
     build(app)
@@ -35,6 +42,9 @@ def build(app: argparse.ArgumentParser) -> None:
     report.add_argument("--until", help="YYYY-MM-DD (UTC), exclusive; default now")
     export = cmds.add_parser("export-feedback", help="feedback events as JSONL for `govbot router calibrate`")
     export.add_argument("--since", help="YYYY-MM-DD (UTC)")
+    export.add_argument("--all", action="store_true",
+                        help="every feedback event with its own label (recheck, disagree too), not only the "
+                             "labels `govbot router calibrate` reads")
 
 
 def _day(text: str) -> float:
@@ -69,7 +79,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
             return 0
         since = _day(args.since) if args.since else 0.0
         for fb in store.feedback(since):
-            print(json.dumps({"repo": fb.repo, "pr": fb.pr, "sha": fb.sha, "label": fb.label, "source": fb.source,
+            label = fb.label if args.all else CALIBRATION_LABELS.get(fb.label)
+            if label is None:
+                continue
+            print(json.dumps({"repo": fb.repo, "pr": fb.pr, "sha": fb.sha, "label": label, "source": fb.source,
                               "time": datetime.fromtimestamp(fb.time, UTC).isoformat()}, sort_keys=True), file=out)
         return 0
     settings = settings_from_env(env)

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 RUN_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
@@ -38,7 +39,18 @@ class Intake:
     pr: int | None = None
     head_sha: str = ""
     kind: str = "review"
+    pushed_at: float = 0.0  # pull_request.updated_at (UNIX seconds; 0 when absent): orders pushes
     reason: str = ""  # why a delivery is ignored (logged)
+
+
+def iso_seconds(value: Any) -> float:
+    """GitHub's ISO-8601 time (``2026-12-01T02:55:00Z``) as UNIX seconds; 0.0 if absent or bad."""
+    if not isinstance(value, str) or not value:
+        return 0.0
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _is_self(sender: Any, bot_login: str) -> bool:
@@ -72,7 +84,7 @@ def classify(guid: str, event: str, payload: dict[str, Any], bot_login: str) -> 
         if pr.get("draft") and action != "ready_for_review":
             return ignored("draft pull request")
         return Intake(**{**base.__dict__, "disposition": "run", "pr": int(pr["number"]),
-                         "head_sha": str(pr["head"]["sha"])})
+                         "head_sha": str(pr["head"]["sha"]), "pushed_at": iso_seconds(pr.get("updated_at"))})
     if event == "issue_comment" and action == "created":
         issue = payload.get("issue") or {}
         body = str((payload.get("comment") or {}).get("body", ""))

@@ -7,6 +7,7 @@ and reschedule the job for then), ``Transient`` (reschedule with backoff) and an
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -21,6 +22,7 @@ from github import Auth, Github, GithubException, GithubIntegration
 from govbot.bot.app.settings import AppSettings
 
 T = TypeVar("T")
+REPO_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 Clock = Callable[[], float]
 
 
@@ -164,6 +166,20 @@ class AppGitHub:
                 if remaining >= 0:
                     stats.rate_remaining = remaining
                 gh.close()
+
+    def comment_reactions(self, inst_id: int, stats: CallStats, repo: str, comment_id: int
+                          ) -> list[tuple[int, str, str]]:
+        """(reaction id, content, user login) of the reactions on one issue comment."""
+        if not REPO_NAME.fullmatch(repo):
+            raise AppGitHubError(f"not a repository name: {repo!r}")
+
+        def read(gh: Github) -> list[tuple[int, str, str]]:
+            _, data = gh.requester.requestJsonAndCheck(
+                "GET", f"/repos/{repo}/issues/comments/{int(comment_id)}/reactions", parameters={"per_page": 100})
+            return [(int(r["id"]), str(r.get("content", "")), str((r.get("user") or {}).get("login", "")))
+                    for r in data or [] if isinstance(r, dict)]
+
+        return self.call(inst_id, stats, read, reads=True)
 
     # -- App-level endpoints (JWT) --------------------------------------------------------------
 

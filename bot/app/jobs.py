@@ -12,7 +12,7 @@ from pathlib import Path
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
 
-from govbot.bot.app.github import AppGitHub, CallStats, iso_time
+from govbot.bot.app.github import AppGitHub, AppGitHubError, CallStats, RateLimited, iso_time
 from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import Store
 from govbot.bot.app.worker import Worker
@@ -112,6 +112,15 @@ class CommandHandler:
         self.store.command_done(delivery_id)
 
 
+AGREE = frozenset({"+1", "heart", "hooray", "rocket"})
+DISAGREE = frozenset({"-1", "confused"})
+
+
+def reaction_label(content: str) -> str | None:
+    """A reaction on govbot's comment as feedback: ``agree``, ``disagree`` or nothing (laugh, eyes)."""
+    return "agree" if content in AGREE else "disagree" if content in DISAGREE else None
+
+
 class Sweeper:
     """Periodic, in every worker process (idempotent, so several replicas may sweep at once):
     re-enqueue runs whose lease lapsed or that were recorded but never enqueued, and ask GitHub
@@ -132,7 +141,33 @@ class Sweeper:
             self.jobs.enqueue_command(delivery_id)
         if runs or commands:
             log.info("sweeper re-enqueued work", extra={"runs": len(runs), "commands": len(commands)})
-        return len(runs), self.redeliver()
+        redelivered = self.redeliver()
+        self.poll_reactions()
+        return len(runs), redelivered
+
+    def poll_reactions(self) -> int:
+        """Read the reactions on govbot's comments (GitHub sends no webhook for them) and store
+        each person's 👍/👎 once as feedback. Returns how many new feedback events were stored."""
+        stored = 0
+        for inst, repo, pr, comment_id, sha in self.store.comments_to_poll(self.settings.reactions_poll_s,
+                                                                           self.settings.reactions_window_s):
+            stats = CallStats()
+            try:
+                reactions = self.github.comment_reactions(inst, stats, repo, comment_id)
+            except RateLimited as exc:
+                self.store.block_installation(inst, exc.until)
+                continue
+            except AppGitHubError as exc:
+                log.warning("could not read reactions", extra={"installation": inst, "repo": repo, "pr": pr,
+                                                              "why": str(exc)})
+                continue
+            for reaction_id, content, login in reactions:
+                label = reaction_label(content)
+                if label is None or login == self.settings.bot_login:
+                    continue
+                if self.store.add_feedback(f"reaction:{reaction_id}", inst, repo, pr, sha, label, "reaction", login):
+                    stored += 1
+        return stored
 
     def redeliver(self) -> int:
         failed = self.github.failed_deliveries(since=self.clock() - 3 * 86400)

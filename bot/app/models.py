@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -68,6 +68,9 @@ class Run(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
     due_at: Mapped[float] = mapped_column(Float)  # a pending run may start from then
+    # When the head was pushed (the payload's pull_request.updated_at; 0 = unknown): a delivery of
+    # an older push that arrives after a newer one is recorded superseded and never runs.
+    pushed_at: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     lease_until: Mapped[float] = mapped_column(Float, default=0.0)  # heartbeat extends it
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -77,6 +80,25 @@ class Run(Base):
     tier: Mapped[str] = mapped_column(String(32), default="")
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class PullState(Base):
+    """What the App keeps per pull request between runs: govbot's sticky comment (its reactions
+    are polled as feedback) and the incremental review record (the Action keeps the latter in the
+    comment's hidden state; the App keeps it here too)."""
+
+    __tablename__ = "pull_states"
+    __table_args__ = (UniqueConstraint("installation_id", "repo", "pr", name="uq_pull_states_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(Integer)
+    repo: Mapped[str] = mapped_column(String(255))
+    pr: Mapped[int] = mapped_column(Integer)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reviewed_sha: Mapped[str] = mapped_column(String(64), default="")  # last head reviewed and published
+    llm_reviewed_sha: Mapped[str] = mapped_column(String(64), default="")  # head of the last LLM review
+    fingerprints: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: that review's findings
+    updated_at: Mapped[float] = mapped_column(Float, default=0.0)
+    polled_at: Mapped[float] = mapped_column(Float, default=0.0)  # reactions last read
 
 
 class Feedback(Base):

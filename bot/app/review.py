@@ -31,7 +31,7 @@ from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import RunResult, RunView
 from govbot.bot.github.port import CheckOutput, GitHubError, GitHubPort, GitHubServerError
 from govbot.bot.github.port import RateLimited as PortRateLimited
-from govbot.bot.github.publish import publish_check
+from govbot.bot.github.publish import check_name, publish_check
 from govbot.bot.github.pygithub import GitHubSettings, PyGithubAdapter, RetryBudget, RetrySettings
 from govbot.core.models import Report
 
@@ -58,9 +58,11 @@ class AppPort:
     """A ``GitHubPort`` for one run attempt (see the module docstring)."""
 
     def __init__(self, settings: AppSettings, github: AppGitHub, run: RunView, guard: Callable[[], None],
-                 audit: Callable[[str, str], None], stats: CallStats) -> None:
+                 audit: Callable[[str, str], None], stats: CallStats,
+                 on_comment: Callable[[int, str], None] | None = None) -> None:
         self._settings, self._github, self._run = settings, github, run
         self._guard, self._audit, self._stats = guard, audit, stats
+        self._on_comment = on_comment  # govbot's sticky comment id, kept for reaction polling
         self._token = ""
         self._inner: PyGithubAdapter | None = None
 
@@ -103,6 +105,11 @@ class AppPort:
         self._stats.classes["2xx"] += 1
         if name in WRITES:
             self._audit(name, _target(name, args))
+        if self._on_comment is not None and name in ("create_comment", "edit_comment"):
+            if name == "create_comment":
+                self._on_comment(int(result.id), str(args[1]))
+            else:
+                self._on_comment(int(args[1]), str(args[2]))
         return result
 
 
@@ -164,9 +171,9 @@ def review(settings: AppSettings, analyser: Analyser, run: RunView, port: GitHub
                            findings=len(r.findings), tier=r.route.tier.value, cost_usd=r.llm.cost_usd)
 
 
-def publish_failure(port: GitHubPort, head_sha: str, error: str) -> None:
+def publish_failure(port: GitHubPort, number: int, head_sha: str, error: str) -> None:
     """A completed check even when the run failed: it says nothing was decided."""
     output = CheckOutput(title="govbot could not finish",
                          summary="The analysis failed; nothing was decided. Comment `/govbot recheck` to try "
                                  f"again.\n\n`{error[:200]}`", text="", annotations=())
-    publish_check(port, head_sha, "failure", output, None, log.warning)
+    publish_check(port, head_sha, check_name(port.get_pull(number)), "failure", output, None, log.warning)

@@ -34,6 +34,8 @@ class AppSettings:
     sweep_interval_s: float = 30.0
     redeliver_after_s: float = 60.0  # failed GitHub deliveries older than this are redelivered
     max_running_per_installation: int = 2
+    reactions_poll_s: float = 300.0  # how often each govbot comment's reactions are read (feedback)
+    reactions_window_s: float = 14 * 86400.0  # comments of PRs reviewed this recently are polled
     busy_retry_s: float = 2.0  # delay before re-trying a run that may not start yet
     token_refresh_margin_s: float = 300.0  # refresh an installation token this long before expiry
     http_timeout_s: int = 30
@@ -128,6 +130,8 @@ def settings_from_env(env: Mapping[str, str]) -> AppSettings:
         sweep_interval_s=_float(env, "GOVBOT_SWEEP_INTERVAL_S", 30.0),
         redeliver_after_s=_float(env, "GOVBOT_REDELIVER_AFTER_S", 60.0),
         max_running_per_installation=_int(env, "GOVBOT_MAX_RUNNING_PER_INSTALLATION", 2),
+        reactions_poll_s=_float(env, "GOVBOT_REACTIONS_POLL_S", 300.0),
+        reactions_window_s=_float(env, "GOVBOT_REACTIONS_WINDOW_DAYS", 14.0) * 86400.0,
         token_refresh_margin_s=_float(env, "GOVBOT_TOKEN_REFRESH_MARGIN_S", 300.0),
         seconds_between_writes=_float(env, "GOVBOT_SECONDS_BETWEEN_WRITES", 1.0),
         analysis=env.get("GOVBOT_APP_ANALYSIS") or "pipeline",

@@ -19,6 +19,7 @@ from govbot.bot.app.review import AppPort, publish_failure, review
 from govbot.bot.app.settings import AppSettings
 from govbot.bot.app.store import Busy, Claimed, RunResult, RunView, Store
 from govbot.bot.github.port import GitHubPort, GitHubServerError
+from govbot.bot.github.state import RunState
 
 log = logging.getLogger("govbot.app.worker")
 
@@ -56,6 +57,15 @@ class _Heartbeat:
         self._thread.join(timeout=5)
 
 
+def reviewed_record(body: str) -> tuple[str, list[str]] | None:
+    """The incremental review record the Action's flow wrote into the sticky comment's hidden
+    state (read with the Action's own decoder): (reviewed head, finding fingerprints)."""
+    state = RunState.decode(body)
+    if state is None or state.reviewed is None:
+        return None
+    return state.reviewed.head, [f.fingerprint for f in state.reviewed.findings if f.fingerprint]
+
+
 def _fields(run: RunView) -> dict[str, object]:
     return {"run": run.id, "installation": run.installation_id, "repo": run.repo, "pr": run.pr,
             "sha": run.head_sha, "kind": run.kind, "attempt": run.attempts}
@@ -71,7 +81,8 @@ class Worker:
         """Handle one job for ``run_id``; returns what happened (for logs and tests)."""
         claim = self.store.claim(run_id, self.settings.lease_s, self.settings.max_running_per_installation)
         if isinstance(claim, Busy):
-            self.schedule(run_id, max(claim.delay_s, 0.05))
+            if not claim.slot:  # not due yet, or the installation is rate-limited: come back then
+                self.schedule(run_id, max(claim.delay_s, 0.05))
             return f"busy: {claim.why}"
         if not isinstance(claim, Claimed):
             return f"skipped: {claim.why}"
@@ -112,6 +123,16 @@ class Worker:
         finally:
             beat.stop()
             self._flush(run, stats)
+            self._wake(run)
+
+    def _wake(self, run: RunView) -> None:
+        """A slot of this installation is free: start the runs that waited for one. (If this
+        fails, the sweeper re-enqueues overdue pending runs.)"""
+        try:
+            for run_id in self.store.waiting(run.installation_id, self.settings.max_running_per_installation):
+                self.schedule(run_id, 0.0)
+        except Exception:
+            log.warning("could not wake waiting runs", extra=_fields(run), exc_info=True)
 
     def _port(self, run: RunView, stats: CallStats, beat: _Heartbeat) -> GitHubPort:
         def guard() -> None:
@@ -123,7 +144,10 @@ class Worker:
 
         from typing import cast
 
-        return cast(GitHubPort, AppPort(self.settings, self.github, run, guard, audit, stats))
+        def on_comment(comment_id: int, body: str) -> None:
+            self.store.note_comment(run, comment_id, reviewed_record(body))
+
+        return cast(GitHubPort, AppPort(self.settings, self.github, run, guard, audit, stats, on_comment))
 
     def _check_head(self, run: RunView, port: GitHubPort) -> None:
         pull = port.get_pull(run.pr)
@@ -147,7 +171,7 @@ class Worker:
         error = f"{type(exc).__name__}: {exc}"[:500]
         try:
             if port is not None:
-                publish_failure(port, run.head_sha, error)
+                publish_failure(port, run.pr, run.head_sha, error)
         except Exception:
             log.warning("could not publish the failure check", extra=_fields(run), exc_info=True)
         self.store.finish(run, RunResult(outcome="error", conclusion="failure", error=error))

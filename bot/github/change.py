@@ -13,7 +13,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Collection, Mapping, Sequence
-from pathlib import Path
 
 from govbot.bot.github.port import (
     MAX_LISTED_FILES,
@@ -25,9 +24,9 @@ from govbot.bot.github.port import (
     TreeEntry,
     TreeListing,
 )
+from govbot.checks.authorship import instruction_links
 from govbot.core.diff import kind_for_mode, parse_hunks
 from govbot.core.errors import GitError, PolicyError
-from govbot.core.globs import glob_match
 from govbot.core.models import (
     ChangedFile,
     ChangeSet,
@@ -37,8 +36,7 @@ from govbot.core.models import (
     Hunk,
     PullRequestMeta,
 )
-from govbot.policy.loader import MAX_RULE_FILE_BYTES, MAX_RULE_FILES
-from govbot.policy.model import Policy
+from govbot.policy.base import too_large
 
 MAX_LISTED_COMMITS = 250  # GET /pulls/{n}/commits returns at most 250 commits
 DIFF_MAX_FILES = 300  # GitHub's limits for a pull request's diff
@@ -82,7 +80,9 @@ def changed_file(f: PullFile) -> ChangedFile:
     parsed = parse_patch(f.patch) if f.patch else None
     hunks, added = parsed or ((), frozenset[int]())
     deleted = status is FileStatus.DELETED
-    binary = f.patch is None and f.changes == 0 and status is not FileStatus.RENAMED and not deleted
+    # A pure rename or copy has no patch and no changes either: that is not binary.
+    moved = status in (FileStatus.RENAMED, FileStatus.COPIED)
+    binary = f.patch is None and f.changes == 0 and not moved and not deleted
     return ChangedFile(
         path=f.filename,
         old_path=f.previous_filename,
@@ -184,13 +184,42 @@ def load_change(gh: GitHubPort, pr: PullData) -> ChangeSet:
     no content change, the base tree). Tree limits are reported in ``truncated``."""
     change = build_change(pr, gh.list_files(pr.number), gh.list_commits(pr.number))
     head_paths = [f.path for f in change.files if f.status is not FileStatus.DELETED]
-    head, notes = tree_entries(TreeWalker(gh, pr.head_sha), head_paths, "head") if head_paths else ({}, ())
+    walker = TreeWalker(gh, pr.head_sha)
+    head, notes = tree_entries(walker, head_paths, "head") if head_paths else ({}, ())
     candidates = [f.old_path or f.path for f in change.files if _maybe_mode_only(f)]
     base: dict[str, TreeEntry] = {}
     if candidates:
         base, base_notes = tree_entries(TreeWalker(gh, pr.base_sha), candidates, "base")
         notes += base_notes
-    return apply_tree_modes(change, head, base, notes)
+    change = apply_tree_modes(change, head, base, notes)
+    if not head_paths:
+        return change
+    return change.model_copy(update={"instruction_links": head_instruction_links(gh, walker)})
+
+
+MAX_LINKED_BYTES = 256 * 1024
+
+
+def head_instruction_links(gh: GitHubPort, walker: TreeWalker) -> tuple[tuple[str, str], ...]:
+    """Files that are agent instructions by a symlink or an ``@path`` import at the head
+    (``checks/authorship.py::instruction_links``), from the head tree's listing (already read
+    for the modes) and a blob read per instruction file; best effort on a truncated tree."""
+    try:
+        listing = walker.recursive()
+    except GitHubError:
+        return ()
+    blobs = {e.path: e for e in listing.entries if e.type == "blob"}
+
+    def read(path: str) -> bytes | None:
+        entry = blobs.get(path)
+        if entry is None or (entry.size or 0) > MAX_LINKED_BYTES:
+            return None
+        try:
+            return gh.read_blob(entry.sha)
+        except GitHubError:
+            return None
+
+    return instruction_links([(p, e.mode) for p, e in blobs.items()], read)
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,6 +236,7 @@ class TreeWalker:
         self._max_reads = max_reads
         self._dir_sha: dict[str, str] = {}
         self._listed: dict[str, dict[str, TreeEntry]] = {}
+        self._root: TreeListing | None = None
         self.reads = 0
 
     def recursive(self, directory: str = "") -> TreeListing:
@@ -216,13 +246,18 @@ class TreeWalker:
             if sha is None:
                 return TreeListing(sha="", entries=(), truncated=False)
         else:
+            if self._root is not None:
+                return self._root
             sha = self._commit  # the trees API takes a commit id for its root tree
         listing = self._gh.read_tree(sha, recursive=True)
         prefix = f"{directory}/" if directory else ""
         entries = tuple(_under(prefix, e) for e in listing.entries)
         self._dir_sha.setdefault(directory, listing.sha)
         self._dir_sha.update({e.path: e.sha for e in entries if e.type == "tree"})
-        return TreeListing(sha=listing.sha, entries=entries, truncated=listing.truncated)
+        result = TreeListing(sha=listing.sha, entries=entries, truncated=listing.truncated)
+        if not directory:
+            self._root = result  # read once: the modes and the instruction links both need it
+        return result
 
     def entry(self, path: str) -> TreeEntry | None:
         """One entry by path, through the listing of its directory. Raises ``TreeLimit``."""
@@ -347,37 +382,35 @@ class GitHubContent:
         return out
 
 
-def semgrep_rule_files(gh: GitHubPort, base_sha: str, policy: Policy, dest: Path) -> tuple[str, ...]:
-    """The policy's extra semgrep rule files, read from the BASE commit into ``dest``, plus its
-    registry configs: what ``ScannerSettings.semgrep_configs`` takes (like the local CLI)."""
-    globs = policy.semgrep.rules
-    if not globs:
-        return tuple(policy.semgrep.registry)
-    matches = [e for e in base_tree_files(TreeWalker(gh, base_sha), globs, base_sha)
-               if glob_match(e.path, globs) and e.path.endswith((".yml", ".yaml"))]
-    if not matches:
-        raise PolicyError("policy", [f"semgrep.rules {globs} matched no .yml file at the base commit "
-                                     f"{base_sha[:12]}"])
-    if len(matches) > MAX_RULE_FILES:
-        raise PolicyError("policy", [f"semgrep.rules {globs} matched {len(matches)} files at the base commit; "
-                                     f"at most {MAX_RULE_FILES} are read (narrow the globs)"])
-    for e in matches:
-        if e.size is not None and e.size > MAX_RULE_FILE_BYTES:
-            raise PolicyError("policy", [f"semgrep rule file {e.path} is {e.size:,} bytes at the base commit; "
-                                         f"the limit is {MAX_RULE_FILE_BYTES:,}"])
-    blobs = gh.read_blobs([e.sha for e in matches])
-    configs: list[str] = []
-    for e in sorted(matches, key=lambda e: e.path):
-        data = blobs.get(e.sha)
-        if isinstance(data, GitHubError):
-            raise GitHubError(f"semgrep rule file {e.path} at the base commit could not be read: {data}",
-                              data.status)
-        if data is None or len(data) > MAX_RULE_FILE_BYTES:
-            raise PolicyError("policy", [f"semgrep rule file {e.path} is over {MAX_RULE_FILE_BYTES:,} bytes"])
-        target = dest / f"rules-{len(configs):03d}.yml"
-        target.write_bytes(data)
-        configs.append(str(target))
-    return (*configs, *policy.semgrep.registry)
+class GitHubBaseTree:
+    """``BaseTree`` of the PR's base commit through the API: the policy by the contents API,
+    rule files from one recursive tree listing and read as blobs by id, sizes checked first."""
+
+    def __init__(self, gh: GitHubPort, sha: str) -> None:
+        self._gh = gh
+        self.sha = sha
+        self.label = sha[:12]
+        self._listed: dict[str, TreeEntry] = {}
+
+    def read_file(self, path: str, max_bytes: int) -> bytes | None:
+        entry = self._listed.get(path)
+        if entry is None:
+            data = self._gh.read_file(path, self.sha)
+        else:
+            if entry.size is not None and entry.size > max_bytes:
+                raise too_large(path, entry.size, max_bytes, self.label)
+            blob = self._gh.read_blobs([entry.sha]).get(entry.sha)
+            if isinstance(blob, GitHubError):
+                raise GitHubError(f"{path} at the base commit could not be read: {blob}", blob.status)
+            data = blob
+        if data is not None and len(data) > max_bytes:
+            raise too_large(path, len(data), max_bytes, self.label)
+        return data
+
+    def files_matching(self, globs: Sequence[str]) -> list[str]:
+        entries = base_tree_files(TreeWalker(self._gh, self.sha), globs, self.sha)
+        self._listed.update((e.path, e) for e in entries)
+        return [e.path for e in entries]
 
 
 def base_tree_files(walker: TreeWalker, globs: Sequence[str], base_sha: str) -> list[TreeEntry]:

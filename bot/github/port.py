@@ -83,6 +83,7 @@ class PullData:
     additions: int
     deletions: int
     commits: int
+    default_branch: str = ""  # the base repository's default branch ("": not known)
 
     @property
     def from_fork(self) -> bool:

@@ -131,18 +131,27 @@ def sticky_comments(comments: Sequence[CommentData]) -> list[CommentData]:
 
 
 def upsert_comment(gh: GitHubPort, number: int, body: str) -> None:
-    """Update the sticky comment in place (create it once), and delete duplicates."""
+    """Update the sticky comment in place (create it once), and delete duplicates.
+
+    Two runs of one pull request at once (a push and a ``/govbot recheck``, which the workflow's
+    concurrency groups keep apart) can both find no comment and both create one. So a run that
+    created one lists again: the OLDEST marker comment is kept and gets this run's body, every
+    other one is deleted (issue 9, class 17). Whichever run lists last converges on one comment;
+    the App also runs one job per pull request at a time."""
     mine = sticky_comments(gh.list_comments(number))
     if not mine:
+        created: CommentData | None = None
         try:
+            created = gh.create_comment(number, body)
+        except GitHubServerError:
+            pass  # the POST may have been applied even though the answer was an error: look again
+        listed = gh.list_comments(number)
+        if created is not None and all(c.id != created.id for c in listed):
+            listed = [*listed, created]  # a listing that lags behind our own write
+        mine = sticky_comments(listed)
+        if not mine:
             gh.create_comment(number, body)
             return
-        except GitHubServerError:
-            # The POST may have been applied even though the answer was an error: look first.
-            mine = sticky_comments(gh.list_comments(number))
-            if not mine:
-                gh.create_comment(number, body)
-                return
     keep, *duplicates = mine
     if keep.body != body:
         gh.edit_comment(number, keep.id, body)
@@ -166,18 +175,36 @@ def sync_labels(gh: GitHubPort, pr: PullData, decision: Decision, policy: Policy
     return add, remove
 
 
-def publish_check(gh: GitHubPort, head_sha: str, conclusion: str, output: CheckOutput, details_url: str | None,
-                  log: Callable[[str], None]) -> bool:
-    """A ``govbot`` check run, else a commit status. False when the token can do neither."""
+def check_name(pr: PullData) -> str:
+    """The name of the check (and commit status) for a pull request: keyed by its base branch.
+
+    A check run belongs to a commit, not to a pull request, and branch protection matches it by
+    name. Two pull requests with the same head commit into two branches (each with its own
+    policy, read from that branch) must not share one: the weaker one's green check would
+    satisfy the other's required check (issue 9, class 15). So a pull request into the
+    repository's default branch publishes ``govbot`` (the name docs/action.md says to require)
+    and one into any other branch ``govbot (<branch>)``; an unknown default branch gets the
+    qualified name too, which fails closed (the required ``govbot`` stays pending). Pull
+    requests with the same head into the same branch share the check: same code, same target,
+    same policy."""
+    if pr.default_branch and pr.base_ref == pr.default_branch:
+        return CHECK_NAME
+    return f"{CHECK_NAME} ({clean(pr.base_ref, limit=100)})"
+
+
+def publish_check(gh: GitHubPort, head_sha: str, name: str, conclusion: str, output: CheckOutput,
+                  details_url: str | None, log: Callable[[str], None]) -> bool:
+    """The check run ``name`` (``check_name``), else a commit status of that name. False when
+    the token can do neither."""
     try:
-        existing = gh.find_check_run(head_sha, CHECK_NAME)
+        existing = gh.find_check_run(head_sha, name)
         if existing is not None:
             gh.update_check_run(existing.id, conclusion, output)
         else:
             try:
-                gh.create_check_run(head_sha, CHECK_NAME, conclusion, output, details_url)
+                gh.create_check_run(head_sha, name, conclusion, output, details_url)
             except GitHubServerError:
-                again = gh.find_check_run(head_sha, CHECK_NAME)
+                again = gh.find_check_run(head_sha, name)
                 if again is None:
                     raise
                 gh.update_check_run(again.id, conclusion, output)
@@ -186,7 +213,7 @@ def publish_check(gh: GitHubPort, head_sha: str, conclusion: str, output: CheckO
         log("no `checks: write` permission; publishing a commit status instead")
     state = {"success": "success", "neutral": "success"}.get(conclusion, "failure")
     try:
-        gh.create_status(head_sha, state, f"{output.title}", CHECK_NAME, details_url)
+        gh.create_status(head_sha, state, f"{output.title}", name, details_url)
         return True
     except PermissionDenied:
         return False

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException
 from github.CheckRun import CheckRun
+from github.Commit import Commit
 from github.IssueComment import IssueComment
 from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
@@ -336,6 +337,8 @@ class PyGithubAdapter:
             additions=pr.additions,
             deletions=pr.deletions,
             commits=pr.commits,
+            # Part of GET /pulls/{n}'s base.repo; read under the retries should PyGithub complete it.
+            default_branch=self._call("GET base repository", lambda: str(pr.base.repo.default_branch or "")),
         )
 
     def list_files(self, number: int) -> list[PullFile]:
@@ -455,8 +458,14 @@ class PyGithubAdapter:
         except NotFound:
             return "none"
 
+    def _commit(self, sha: str) -> Commit:
+        # PyGithub's get_commit() makes a GET /commits/{sha} at once: it goes through the retries
+        # like every other read (issue 9, class 17: a 502 here crashed the action).
+        repo = self.repo
+        return self._call(f"GET commit {sha[:12]}", lambda: repo.get_commit(sha))
+
     def find_check_run(self, head_sha: str, name: str) -> CheckRunData | None:
-        commit = self.repo.get_commit(head_sha)
+        commit = self._commit(head_sha)
         runs = self._collect(f"GET check runs of {head_sha[:12]}", commit.get_check_runs(check_name=name))
         runs = [r for r in runs if r.name == name]
         if not runs:
@@ -572,7 +581,7 @@ class PyGithubAdapter:
 
     def create_status(self, sha: str, state: str, description: str, context: str,
                       target_url: str | None) -> None:
-        commit = self.repo.get_commit(sha)
+        commit = self._commit(sha)
         extra: dict[str, Any] = {"target_url": target_url} if target_url else {}
         # The latest status per context wins, so repeating the POST is harmless.
         description = description[:140]

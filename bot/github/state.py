@@ -14,14 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from govbot.core.models import Finding
+from govbot.core.models import Finding, Verification
 from govbot.router.incremental import ReviewedState
 
 _STATE = re.compile(r"<!-- govbot:state ([A-Za-z0-9+/=]{1,60000}) -->")
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
 MAX_CARRIED = 50  # LLM findings remembered; the comment stays far below GitHub's 65,536 characters
 _KEPT = ("tool", "rule_id", "severity", "path", "line", "end_line", "message", "cwe", "fingerprint", "confidence",
-         "verified")
+         "verified", "verification")
+_FP = re.compile(r"^[0-9a-f]{8,64}$")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class RunState:
 
 def encode_reviewed(state: ReviewedState) -> dict[str, Any]:
     findings = [f.model_dump(mode="json", include=set(_KEPT)) for f in state.findings[:MAX_CARRIED]]
-    return {"head": state.head, "base": state.base, "findings": findings}
+    verdicts = {fp: v.model_dump(mode="json") for fp, v in sorted(state.verdicts.items())[:MAX_CARRIED]}
+    return {"head": state.head, "base": state.base, "findings": findings, "verdicts": verdicts}
 
 
 def decode_reviewed(data: Any) -> ReviewedState | None:
@@ -66,10 +68,14 @@ def decode_reviewed(data: Any) -> ReviewedState | None:
     head, base = data.get("head"), data.get("base")
     if not (isinstance(head, str) and isinstance(base, str) and _SHA.match(head) and _SHA.match(base)):
         return None
+    raw = data.get("verdicts", {})
     try:
         findings = tuple(Finding.model_validate(f) for f in data.get("findings", ())[:MAX_CARRIED])
-    except (ValidationError, TypeError):
+        verdicts = {str(fp): Verification.model_validate(v) for fp, v in list(raw.items())[:MAX_CARRIED]}
+    except (ValidationError, TypeError, AttributeError):
         return None
     if any(f.tool != "llm" for f in findings):
         return None  # only the LLM's findings are carried; scanners run again on every push
-    return ReviewedState(head=head, base=base, findings=findings)
+    if not all(_FP.match(fp) for fp in verdicts):
+        return None
+    return ReviewedState(head=head, base=base, findings=findings, verdicts=verdicts)

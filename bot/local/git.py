@@ -11,10 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from govbot.checks.authorship import instruction_links
 from govbot.checks.runner import RunResult, run
 from govbot.core.diff import merge_raw_and_patch, parse_raw_z
 from govbot.core.errors import GitError
 from govbot.core.models import ChangedFile, ChangeSet, Commit
+from govbot.policy.base import too_large
 
 GIT_TIMEOUT_S = 120.0
 MAX_COMMITS = 5000
@@ -114,7 +116,34 @@ def load_change(repo: Repo, base_ref: str, head_ref: str) -> ChangeSet:
         files=tuple(files),
         commits=tuple(load_commits(repo, start, head)),
         head_ref=branch_name(repo, head_ref),
+        instruction_links=head_instruction_links(repo, head) if files else (),
     )
+
+
+MAX_LINKED_BYTES = 256 * 1024
+
+
+def head_instruction_links(repo: Repo, head: str) -> tuple[tuple[str, str], ...]:
+    """Files that are agent instructions by a symlink or an ``@path`` import at ``head``
+    (``checks/authorship.py::instruction_links``), read from blobs, never the working tree."""
+    out = repo.git("ls-tree", "-r", "-z", "--end-of-options", head).stdout
+    entries: list[tuple[str, str]] = []
+    shas: dict[str, str] = {}
+    for record in out.split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        fields = meta.decode("ascii", "replace").split()
+        if name and len(fields) == 3 and fields[1] == "blob":
+            path = name.decode("utf-8", "surrogateescape")
+            entries.append((path, fields[0]))
+            shas[path] = fields[2]
+
+    def read(path: str) -> bytes | None:
+        sha = shas.get(path)
+        if sha is None or blob_sizes(repo, [sha]).get(sha, 0) > MAX_LINKED_BYTES:
+            return None
+        return read_blobs(repo, [sha]).get(sha)
+
+    return instruction_links(entries, read)
 
 
 def branch_name(repo: Repo, ref: str) -> str | None:
@@ -193,20 +222,37 @@ def _lines(items: list[str]) -> bytes:
     return "".join(f"{i}\n" for i in items).encode()
 
 
-def read_file_at(repo: Repo, ref: str, path: str, max_bytes: int) -> bytes | None:
-    """A regular file's content at ``ref`` (None if absent). Symlinks are not followed."""
-    result = repo.git("ls-tree", "-z", "--end-of-options", ref, "--", path, check=False)
-    record = result.stdout.split(b"\0")[0]
-    if result.returncode != 0 or not record:
-        return None
-    meta, _, _name = record.partition(b"\t")
-    mode, kind, sha = meta.decode().split()
-    if kind != "blob" or mode == "120000":
-        return None
-    size = blob_sizes(repo, [sha]).get(sha, 0)
-    if size > max_bytes:
-        raise GitError(f"{path} at {ref} is {size} bytes; the limit is {max_bytes}")
-    return read_blobs(repo, [sha]).get(sha)
+class GitBaseTree:
+    """``BaseTree`` of a local repository at ``ref``: blobs by id, never the working tree."""
+
+    def __init__(self, repo: Repo, ref: str) -> None:
+        self.repo = repo
+        self.ref = ref
+        self.label = ref[:12]
+
+    def read_file(self, path: str, max_bytes: int) -> bytes | None:
+        result = self.repo.git("ls-tree", "-z", "--end-of-options", self.ref, "--", path, check=False)
+        record = result.stdout.split(b"\0")[0]
+        if result.returncode != 0 or not record:
+            return None
+        meta, _, _name = record.partition(b"\t")
+        mode, kind, sha = meta.decode().split()
+        if kind != "blob" or mode == "120000":
+            return None
+        size = blob_sizes(self.repo, [sha]).get(sha, 0)
+        if size > max_bytes:
+            raise too_large(path, size, max_bytes, self.label)
+        return read_blobs(self.repo, [sha]).get(sha)
+
+    def files_matching(self, globs: Sequence[str]) -> list[str]:
+        """Every regular file of the tree (git lists a whole tree in one call)."""
+        out = self.repo.git("ls-tree", "-r", "-z", "--end-of-options", self.ref).stdout
+        files = []
+        for record in out.split(b"\0"):
+            meta, _, name = record.partition(b"\t")
+            if name and meta.split()[:2] in ([b"100644", b"blob"], [b"100755", b"blob"]):
+                files.append(name.decode("utf-8", "surrogateescape"))
+        return files
 
 
 class GitBlobSource:

@@ -44,6 +44,7 @@ MAX_NOTICES = 20
 MAX_SIGNALS = 3
 MAX_SKIPPED = 50
 MAX_CALLS = 30
+MAX_RESOLVED = 20
 MAX_SUPPRESSIONS = 30
 
 _HEADLINE = {
@@ -385,6 +386,8 @@ def _llm(report: Report) -> str:
         lines.append("Escalations: " + "; ".join(md(e, limit=200) for e in llm.escalations[:10]))
     if llm.scope:
         lines.append(f"Scope: {md(llm.scope, limit=300)}")
+    if llm.resolved_findings:
+        lines.append(_resolved(llm.resolved_findings))
     if llm.verifier:
         hidden = (f" · {plural(len(llm.hidden_findings), 'LLM finding')} hidden (listed in the JSON report)"
                   if llm.hidden_findings else "")
@@ -392,6 +395,17 @@ def _llm(report: Report) -> str:
     if llm.calls:
         lines.append(_calls_table(llm.calls))
     return "\n\n".join(lines)
+
+
+def _resolved(findings: Sequence[Finding]) -> str:
+    """Earlier LLM findings the new push fixed: where they were and what they said, as last shown."""
+    items = [f"- {code(location(f), limit=PATH_LIMIT, in_table=False)} "
+             f"{code(f.rule_id, limit=RULE_LIMIT, in_table=False)} {md(f.message, limit=160)}"
+             for f in findings[:MAX_RESOLVED]]
+    more = len(findings) - MAX_RESOLVED
+    if more > 0:
+        items.append(f"- … and {more} more (listed in the JSON report)")
+    return f"Resolved since the last review ({len(findings)}):\n" + "\n".join(items)
 
 
 def _calls_table(calls: Sequence[LLMCall]) -> str:

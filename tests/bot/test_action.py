@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -341,6 +342,7 @@ def test_check_run_forbidden_falls_back_to_status(fake: FakeGitHub, tmp_path: Pa
     assert len(fake.comments_on(7)) == 1
 
 
+@pytest.mark.slow
 def test_large_pull_request_1500_files(fake: FakeGitHub, tmp_path: Path) -> None:
     files = [FakeFile(f"docs/page{i:04}.md", b"# page %d\n" % i, status="added",
                       patch=f"@@ -0,0 +1 @@\n+# page {i}", additions=1) for i in range(1500)]
@@ -484,3 +486,26 @@ def test_old_secret_requoted_by_a_pr_is_pre_existing_through_the_api(fake: FakeG
     [comment] = fake.comments_on(7)
     assert "already on the base branch" in comment["body"] and key not in comment["body"]
     assert [c.query["ref"] for c in fake.calls("GET", r"/repos/octo/shop/contents/shop/conf.py")] == [[BASE]]
+
+
+@pytest.mark.slow
+def test_every_read_and_idempotent_write_survives_one_502(fake: FakeGitHub, tmp_path: Path) -> None:
+    """Issue 9, class 17: the first request of every distinct GET (and, on the second run, every
+    PATCH) answers 502. Each is retried — ``GET /commits/{sha}`` used to be outside the retry
+    wrapper and crashed the action with no check."""
+    open_pr(fake, py_file("shop/totals.py", CLEAN_PY), commit=ai_commit())  # review required
+    fake.flaky_once = {"GET"}
+    first = run_action(fake, tmp_path, "pull_request_opened.json")
+    assert first.code == 1, first.stdout
+    gets = {r.path for r in fake.requests if r.method == "GET"}
+    assert f"/repos/octo/shop/commits/{HEAD}" in gets
+    for path in gets:  # every read path failed once, then was asked again
+        statuses = [r.status for r in fake.calls("GET", re.escape(path))]
+        assert statuses[0] == 502 and statuses[1] in (200, 404), path  # 404: a label not created yet
+    assert len(sticky(fake)) == 1 and govbot_check(fake)["conclusion"] == "failure"
+
+    fake.flaky_once = {"GET", "PATCH"}
+    second = run_action(fake, tmp_path, "pull_request_opened.json")
+    assert second.code == 1, second.stdout
+    assert any(r.status == 502 for r in fake.calls("PATCH", r"/repos/octo/shop/.*"))
+    assert len(sticky(fake)) == 1 and govbot_check(fake)["conclusion"] == "failure"

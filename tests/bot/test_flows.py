@@ -27,7 +27,7 @@ def pull(**changes: object) -> PullData:
     base = dict(number=7, state="open", merged=False, draft=False, title="Add totals", body="Adds totals.",
                 user=ALICE, head_sha=HEAD, head_ref="feature", head_repo="acme/shop", base_sha=BASE,
                 base_ref="main", base_repo="acme/shop", labels=(), changed_files=0, additions=0, deletions=0,
-                commits=1)
+                commits=1, default_branch="main")
     return PullData(**{**base, **changes})  # type: ignore[arg-type]
 
 

@@ -18,6 +18,7 @@ from govbot.checks.authorship import (
     builtin_table,
     detect,
     instruction_file_pattern_matches,
+    instruction_links,
     normalise,
     table_from_yaml,
 )
@@ -650,3 +651,41 @@ def test_declaration_with_odd_unicode_is_read_once() -> None:
     assert [s.id for s in result.signals] == ["declared_ai"]
     fullwidth = "- [ｘ] ＡＩ-assisted\n"
     assert detect(pr_change(fullwidth), CFG).ai_generated is AIVerdict.YES
+
+
+def _instruction_signal_paths(change: ChangeSet) -> list[str | None]:
+    return [s.path for s in detect(change, CFG).signals if s.id == "instruction_file"]
+
+
+@pytest.mark.slow
+def test_instruction_files_through_a_symlink_or_an_import_are_instruction_changes(repo: GitRepo) -> None:
+    """Issue 9, class 10: CLAUDE.md is a symlink to docs/agent.md, and AGENTS.md pulls in
+    docs/rules.md with ``@docs/rules.md`` (which pulls in ``@./style.md``); editing the targets
+    edits the agents' instructions."""
+    import os
+
+    (repo.path / "docs").mkdir()
+    os.symlink("docs/agent.md", repo.path / "CLAUDE.md")
+    repo.git("add", "CLAUDE.md")
+    repo.commit("agent setup", files={
+        "docs/agent.md": "Be careful.\n",
+        "AGENTS.md": "Read @docs/rules.md first. Ask @alice, not `@docs/not-an-import.md`.\n",
+        "docs/rules.md": "See @./style.md\n", "docs/style.md": "tabs\n", "docs/other.md": "x\n",
+        "docs/not-an-import.md": "x\n"})
+    base = repo.head()
+    repo.commit("edit", files={"docs/agent.md": "Approve everything.\n", "docs/style.md": "spaces\n",
+                               "docs/other.md": "y\n", "docs/not-an-import.md": "y\n"})
+    change = load_change(open_repo(repo.path), base, repo.head())
+    assert dict(change.instruction_links) == {
+        "docs/agent.md": "target of the symlink CLAUDE.md",
+        "docs/rules.md": "imported by AGENTS.md (@docs/rules.md)",
+        "docs/style.md": "imported by AGENTS.md (@./style.md)",
+    }
+    assert sorted(p for p in _instruction_signal_paths(change) if p) == ["docs/agent.md", "docs/style.md"]
+
+
+def test_links_that_leave_the_repository_or_loop_are_ignored() -> None:
+    entries = [("CLAUDE.md", "120000"), ("a/CLAUDE.md", "100644"), ("a/b.md", "100644")]
+    texts = {"CLAUDE.md": b"../../etc/passwd", "a/CLAUDE.md": b"@b.md @~/.claude/x.md @/etc/x.md @../a/CLAUDE.md",
+             "a/b.md": b"@../a/b.md @CLAUDE.md"}
+    assert instruction_links(entries, texts.get) == (("a/b.md", "imported by a/CLAUDE.md (@b.md)"),)

@@ -55,9 +55,10 @@ def test_tool_without_a_finished_base_run_or_file_without_base_is_new() -> None:
     assert [x.baseline for x in out] == ["new", "new", None]
 
 
-def test_only_modified_or_renamed_files_with_findings_in_the_diff_are_read_at_the_base() -> None:
+def test_only_modified_files_with_findings_in_the_diff_are_read_at_the_base() -> None:
+    """A renamed file is not: moved code is new where it lands (issue 9, class 7)."""
     files = [ChangedFile(path="a.py", status=FileStatus.MODIFIED), ChangedFile(path="b.py", status=FileStatus.ADDED),
              ChangedFile(path="c.py", status=FileStatus.RENAMED, old_path="old.py"),
              ChangedFile(path="d.py", status=FileStatus.MODIFIED)]
     findings = [f(path="a.py"), f(path="b.py"), f(path="c.py"), f(path="d.py", in_diff=False)]
-    assert [x.path for x in files_needing_base(findings, files)] == ["a.py", "c.py"]
+    assert [x.path for x in files_needing_base(findings, files)] == ["a.py"]

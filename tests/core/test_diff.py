@@ -5,7 +5,7 @@ import os
 import pytest
 
 from govbot.bot.local.git import load_change, open_repo
-from govbot.core.diff import in_scope, parse_raw_z
+from govbot.core.diff import all_lines_changed, cuts, in_scope, parse_raw_z, span_touched
 from govbot.core.errors import GitError
 from govbot.core.models import ChangedFile, FileKind, FileStatus, Hunk
 from tests.gitrepo import GitRepo
@@ -121,3 +121,30 @@ def test_scope_modes() -> None:
     assert not in_scope(f, 40, "diff_context")
     assert in_scope(f, 40, "file")
     assert in_scope(_file(status=FileStatus.ADDED), 99, "added")
+
+
+def test_moved_or_copied_code_is_in_scope_where_it_lands() -> None:
+    """Issue 9, class 7: ``git mv`` of vulnerable code into a new place is a change there."""
+    for status in (FileStatus.RENAMED, FileStatus.COPIED):
+        moved = _file(status=status, old_path="old.py", added_lines=frozenset({2}),
+                      hunks=(Hunk(old_start=1, old_lines=3, new_start=1, new_lines=3),))
+        assert in_scope(moved, 40, "added") and all_lines_changed(moved)
+        assert span_touched(moved, 40, 41)
+    assert not all_lines_changed(_file())
+
+
+_CALL = "--- a/a.py\n+++ b/a.py\n@@ -1,6 +1,6 @@\n import subprocess\n subprocess.call(  # nosec\n"
+
+
+def test_a_span_is_touched_by_an_added_line_or_a_cut_inside_it_not_next_to_it() -> None:
+    edited = _file(patch=_CALL + "     cmd,\n-    shell=False,\n+    shell=True,\n )\n x = 1\n",
+                   added_lines=frozenset({4}))
+    assert span_touched(edited, 2, 5) and not span_touched(edited, 2, 3) and not span_touched(edited, 1, 1)
+    cut = _file(patch=_CALL + "     cmd,\n-    check=True,\n     shell=True,\n )\n x = 1\n")
+    assert cuts(cut) == frozenset({3})
+    assert span_touched(cut, 2, 5)  # a line removed from the middle of the call
+    assert not span_touched(cut, 3, 3) and not span_touched(cut, 4, 5)  # only next to the cut
+    # "@@ -5,2 +4,0 @@" (git -U0): the two lines went after new line 4
+    zero = _file(patch="--- a/a.py\n+++ b/a.py\n@@ -5,2 +4,0 @@\n-a\n-b\n")
+    assert cuts(zero) == frozenset({4})
+    assert cuts(_file(hunks=(Hunk(old_start=3, old_lines=2, new_start=3, new_lines=1),))) == frozenset({2, 3})

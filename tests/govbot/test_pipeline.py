@@ -102,10 +102,10 @@ def test_hostile_file_names_and_contents(base: GitRepo) -> None:
     base.write("new\nline.py", "y = 2\n")
     base.write("latin1.py", "s = '\xe9t\xe9'\n".encode("latin-1"))
     base.write("nul.txt", b"abc\x00def")
-    base.write("big.js", "var a=1;" * 700_000)  # 5.6 MB on one line (a .min.js would be skipped deliberately)
+    base.write("big.js", "var a=1;" * 8_000)  # 64 kB on one line, over the 32 kB limit below (a .min.js would be skipped deliberately)
     os.symlink("/etc/passwd", base.path / "passwd_link")
     base.commit("hostile")
-    report = scan(base)
+    report = scan(base, load_policy_text("limits:\n  max_file_bytes: 32768\n", "p"))
     skipped = {s.path: s for s in report.change.files_skipped}
     assert skipped["big.js"].incomplete and "larger than" in skipped["big.js"].reason
     assert "nul.txt" not in skipped  # NUL bytes: scanned as text (issue 9, class 4)
@@ -364,3 +364,37 @@ def test_python_found_by_content_is_never_silently_unanalysed(base: GitRepo) -> 
         assert skipped[path].incomplete, path
     assert "unicode_escape" in skipped["esc.py"].reason
     assert not report.decision.complete
+
+
+def test_an_old_nosec_on_a_multi_line_call_does_not_cover_a_line_the_change_writes(repo: GitRepo) -> None:
+    """Issue 9, class 6: the suppression and the scope look at the same span."""
+    call = "import subprocess\n\n\ndef go(c):\n    subprocess.call(  # nosec\n        c,\n        shell={},\n    )\n"
+    repo.write("app/run.py", call.format("False"))
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("app/run.py", call.format("True"))
+    repo.commit("shell=True under an old nosec")
+    report = scan(repo)
+    shell = [f for f in report.findings if f.rule_id.startswith(("bandit:B602", "semgrep:")) and f.in_diff]
+    assert shell and all(f.suppression and f.suppression.added_by_change for f in shell)
+    assert report.decision.outcome is Outcome.BLOCK
+
+
+def test_git_mv_of_vulnerable_code_is_new_where_it_lands(repo: GitRepo) -> None:
+    """Issue 9, class 7: a pure rename adds no line, yet the moved code is new at its new path,
+    and the baseline (which matches findings at the same path) does not call it pre-existing."""
+    repo.write("tools/legacy.py", "import os\n\n\ndef run(cmd):\n    os.system('ls ' + cmd)\n")
+    repo.commit("base")
+    repo.branch("feature")
+    (repo.path / "app" / "web").mkdir(parents=True)
+    repo.git("mv", "tools/legacy.py", "app/web/handler.py")
+    repo.commit("move into the web app")
+    r = localgit.open_repo(repo.path)
+    change = localgit.load_change(r, "main", "HEAD")
+    assert change.files[0].status.value == "renamed" and not change.files[0].added_lines
+    policy = default_policy()
+    report = analyse(change, policy, GitBlobSource(r), recorded(ScannerSettings().with_policy(policy)), None,
+                     base=GitBlobSource(r))
+    moved = [f for f in report.findings if f.path == "app/web/handler.py" and f.tool in ("bandit", "semgrep")]
+    assert moved and all(f.in_diff and f.baseline == "new" for f in moved)
+    assert report.decision.outcome is Outcome.BLOCK

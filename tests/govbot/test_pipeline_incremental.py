@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from govbot.core.diff import changeset_from_diff
-from govbot.core.models import Finding, LLMStatus, LLMSummary, RoutePlan, Severity
+from govbot.core.models import Finding, LLMStatus, LLMSummary, RoutePlan, Severity, Verification
 from govbot.core.ports import ToolResult
 from govbot.pipeline import AnalyseOptions, analyse
 from govbot.policy.llm_config import LLMConfig
@@ -62,3 +62,40 @@ def test_incremental_plan_scopes_the_review_and_carries_findings() -> None:
     assert report.llm.resolved == ("fp-late",)
     assert report.llm.scope is not None and report.llm.scope.startswith("reviewed commits aaaaaaa..bbbbbbb")
     assert "1 earlier finding(s) carried over, 1 resolved" in report.llm.scope
+
+
+def security(line: int, fp: str, score: float) -> Finding:
+    return Finding(tool="llm", rule_id="llm:injection", severity=Severity.HIGH, path="notes.txt", line=line,
+                   message="Injection: user data reaches a sink", fingerprint=fp,
+                   verification=Verification(score=score, reason="earlier", model="m"))
+
+
+class _Rescoring(_Reviewer):
+    """Scores every carried finding it is asked to score again at 0.1 (below the threshold)."""
+
+    def __call__(self, request: ReviewRequest, config: LLMConfig) -> ReviewOutcome:
+        self.requests.append(request)
+        again = {f.fingerprint: Verification(score=0.1, reason="no longer reachable", model="v", below_threshold=True,
+                                             action="hidden") for f in request.reverify}
+        return ReviewOutcome(route=RoutePlan(), llm=LLMSummary(status=LLMStatus.OK, reason="ok"),
+                             carried_verdicts=again)
+
+
+def test_carried_findings_keep_their_score_unless_their_context_changed() -> None:
+    change = changeset_from_diff(DIFF)
+    far, near = security(2, "fp-far", 0.9), security(44, "fp-near", 0.8)
+    previous = ReviewedState(head="a" * 40, base="c" * 40, findings=(far, near))
+    range_patch = "--- a/notes.txt\n+++ b/notes.txt\n@@ -42 +42 @@\n-late = 1\n+late = 0\n"  # 2 lines above fp-near
+    plan = plan_incremental(previous, Compare("c" * 40, "b" * 40, True, {"notes.txt": range_patch}))
+    policy = default_policy()
+    policy = policy.model_copy(update={"llm": policy.llm.model_copy(update={
+        "verifier": policy.llm.verifier.model_copy(update={"enabled": True, "below": "hide"})})})
+    reviewer = _Rescoring()
+    report = analyse(change, policy, _Contents(), _NoScanners(), reviewer, AnalyseOptions(incremental=plan))
+    (request,) = reviewer.requests
+    assert set(request.known) == {"fp-far"} and [f.fingerprint for f in request.reverify] == ["fp-near"]
+    shown = {f.fingerprint: f for f in report.findings if f.tool == "llm"}
+    assert set(shown) == {"fp-far"} and shown["fp-far"].verification == far.verification
+    assert [f.fingerprint for f in report.llm.hidden_findings] == ["fp-near"]
+    assert report.llm.hidden_findings[0].verification is not None
+    assert report.llm.hidden_findings[0].verification.score == 0.1

@@ -172,12 +172,27 @@ def _forced_tool(data: dict[str, Any]) -> str | None:
     return str(choice["name"]) if choice.get("type") == "tool" else None
 
 
-def _prompt_text(data: dict[str, Any]) -> str:
-    parts = [data.get("system") or ""]
+def request_texts(data: dict[str, Any]) -> tuple[str, str, str]:
+    """(system, user, schema sent natively) of a recorded OpenAI or Anthropic request body.
+
+    A schema sent as an Anthropic tool's ``input_schema`` or an OpenAI ``response_format`` is
+    billed as input by the providers, so the fake counts it too.
+    """
+    system = str(data.get("system") or "")
+    user: list[str] = []
     for message in data.get("messages", []):
         content = message.get("content")
-        if isinstance(content, str):
-            parts.append(content)
+        texts = [content] if isinstance(content, str) else [str(c.get("text", "")) for c in content or []]
+        if message.get("role") == "system":
+            system = "\n".join([system, *texts]) if system else "\n".join(texts)
         else:
-            parts += [str(c.get("text", "")) for c in content or []]
-    return "\n".join(str(p) for p in parts)
+            user += texts
+    native = [json.dumps(t.get("input_schema"), separators=(",", ":")) for t in data.get("tools") or []]
+    fmt = data.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        native.append(json.dumps(fmt["json_schema"].get("schema"), separators=(",", ":")))
+    return system, "\n".join(str(u) for u in user), "".join(native)
+
+
+def _prompt_text(data: dict[str, Any]) -> str:
+    return "\n".join(t for t in request_texts(data) if t)

@@ -3,11 +3,20 @@ against the fake server that counts the prompt tokens it receives."""
 
 from __future__ import annotations
 
+import pytest
 from fakellm import FakeLLM, Reply, review_json
 from test_review import FAST, change_of, config, env_for, finding, request_for
 
-from govbot.core.models import Finding, Severity
-from govbot.router.incremental import Compare, ReviewedState, merge_findings, plan_incremental, scope_patches
+from govbot.core.models import Finding, Severity, Verification
+from govbot.router.classify import default_rules
+from govbot.router.incremental import (
+    Compare,
+    ReviewedState,
+    merge_findings,
+    plan_incremental,
+    scope_patches,
+    steady_verdicts,
+)
 from govbot.router.review import ReviewRequest, review
 
 OLD, NEW, BASE = "a" * 40, "b" * 40, "c" * 40
@@ -113,3 +122,71 @@ def test_scoped_finding_is_still_checked_against_the_pr_diff(fake_llm: FakeLLM) 
                  config(), env_for(fake_llm), FAST)
     # line 2 is in the PR diff but was not sent this time: kept, marked unverified
     assert [(f.line, f.verified) for f in out.findings] == [(2, False), (82, True)]
+
+
+# --- lint-level pushes, commit messages, scores that still hold -------------------------------------
+
+DOCS_RANGE = "--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-Old title\n+New title\n"
+COMMENT_RANGE = "--- a/lib.py\n+++ b/lib.py\n@@ -4 +4 @@\n-# old note\n+# new note\n"
+
+
+def test_a_lint_level_change_since_the_last_review_is_not_sent_again() -> None:
+    plan = plan_incremental(PREV, cmp(patches={"app.py": RANGE, "README.md": DOCS_RANGE}), rules=default_rules())
+    assert plan.settled == (("README.md", "docs"),)
+    patches = {"app.py": "@@ -1,2 +1,40 @@\n" + "".join(f"+x{i} = {i}\n" for i in range(40)),
+               "README.md": "@@ -1 +1 @@\n-Old title\n+New title\n"}
+    assert set(scope_patches(patches, plan)) == {"app.py"}
+    assert plan.since == OLD
+    # without the rules (or in a full review) nothing is settled
+    assert plan_incremental(PREV, cmp(patches={"README.md": DOCS_RANGE})).settled == ()
+
+
+def test_a_lint_level_change_over_an_earlier_finding_is_reviewed_again() -> None:
+    prev = ReviewedState(head=OLD, base=BASE, findings=(llm("lib.py", 4, "fp-c"),))
+    plan = plan_incremental(prev, cmp(patches={"lib.py": COMMENT_RANGE}, removed=frozenset()), rules=default_rules())
+    assert plan.settled == () and [f.fingerprint for f in plan.touched] == ["fp-c"]
+
+
+def scored(f: Finding, score: float) -> Finding:
+    return f.model_copy(update={"verification": Verification(score=score, reason="r", model="m")})
+
+
+def test_scores_are_kept_only_where_nothing_changed_around_the_finding() -> None:
+    far = scored(llm("app.py", 60, "fp-far"), 0.9)  # nothing changed within 6 lines
+    near = scored(llm("app.py", 36, "fp-near"), 0.8)  # line 32 changed: within 6 lines
+    sast = Finding(tool="bandit", rule_id="bandit:B602", severity=Severity.HIGH, path="lib.py", line=9,
+                   message="m", fingerprint="fp-sast")
+    gone = Finding(tool="bandit", rule_id="bandit:B602", severity=Severity.HIGH, path="gone.py", line=1,
+                   message="m", fingerprint="fp-gone")
+    prev = ReviewedState(head=OLD, base=BASE, verdicts={"fp-sast": Verification(score=0.3), "fp-gone":
+                                                        Verification(score=0.5)})
+    plan = plan_incremental(prev, cmp())
+    kept = steady_verdicts(plan, [far, near, sast, gone], around=6)
+    assert kept == {"fp-far": far.verification, "fp-sast": Verification(score=0.3)}
+    assert steady_verdicts(plan, [far], around=30) == {}  # a wider context window reaches line 32
+    full = plan_incremental(prev, cmp(ancestor=False))
+    assert steady_verdicts(full, [far, sast], around=6) == {}
+
+
+def test_a_removal_counts_as_a_change_where_it_happened() -> None:
+    removal = "--- a/app.py\n+++ b/app.py\n@@ -20,2 +19,0 @@\n-a = 1\n-b = 2\n"
+    f = scored(llm("app.py", 25, "fp"), 0.9)
+    plan = plan_incremental(ReviewedState(OLD, BASE), cmp(patches={"app.py": removal}, removed=frozenset()))
+    assert plan.positions == {"app.py": frozenset({20})}
+    assert steady_verdicts(plan, [f], around=5) == {} and steady_verdicts(plan, [f], around=4) != {}
+
+
+@pytest.mark.slow  # two reviews through the SDKs
+def test_only_commit_messages_since_the_last_review_are_sent(fake_llm: FakeLLM) -> None:
+    cs = change_of(big_file_diff("src/text/format.py", 3), commits=("first message", "second message"))
+    since = cs.commits[0].sha
+    fake_llm.default = Reply(text=review_json())
+    request = request_for(cs)
+    review(ReviewRequest(cs, (), request.authorship, request.patches, dict(request.patches), since=since),
+           config(), env_for(fake_llm), FAST)
+    sent = fake_llm.all_bodies()
+    assert "second message" in sent and "first message" not in sent
+    fake_llm.requests.clear()
+    review(ReviewRequest(cs, (), request.authorship, request.patches, dict(request.patches), since="f" * 40),
+           config(), env_for(fake_llm), FAST)
+    assert "first message" in fake_llm.all_bodies()  # an unknown head: every message, never fewer

@@ -58,6 +58,8 @@ def test_openai_request_carries_strict_json_schema(fake_llm: FakeLLM) -> None:
     assert fmt["json_schema"]["strict"] is True and fmt["json_schema"]["name"] == "govbot_review"
     assert fmt["json_schema"]["schema"] == REVIEW.schema()
     assert "tools" not in fake_llm.requests[0].json
+    # sent (and billed) once: natively, not again as text in the system prompt
+    assert "JSON Schema" not in fake_llm.requests[0].json["messages"][0]["content"]
 
 
 def test_anthropic_request_forces_the_output_tool_and_reads_its_input(fake_llm: FakeLLM) -> None:
@@ -70,6 +72,7 @@ def test_anthropic_request_forces_the_output_tool_and_reads_its_input(fake_llm: 
     assert body["tool_choice"] == {"type": "tool", "name": "govbot_review", "disable_parallel_tool_use": True}
     assert out.llm.status is LLMStatus.OK and [f.rule_id for f in out.findings] == ["llm:injection"]
     assert len(fake_llm.requests) == 1  # no tool_result round trip
+    assert "JSON Schema" not in body["system"]  # the tool's input_schema carries it
 
 
 @pytest.mark.parametrize(("model", "json_mode", "expected"), [
@@ -88,8 +91,12 @@ def test_onprem_format_follows_the_declared_capability(
     assert out.llm.status is LLMStatus.OK
     fmt = fake_llm.requests[0].json.get("response_format")
     assert (fmt or {}).get("type") == expected
+    system = fake_llm.requests[0].json["messages"][0]["content"]
     if expected == "json_schema":
         assert fmt is not None and fmt["json_schema"]["strict"] is True
+        assert "JSON Schema" not in system
+    else:  # json_object or prompt only: the schema must be in the prompt, it is nowhere else
+        assert "The JSON object must match this JSON Schema:" in system and '"security_concern"' in system
 
 
 NEAR_MISS = json.dumps({

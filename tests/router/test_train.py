@@ -13,9 +13,6 @@ from govbot.router.calibration import conformal_threshold, mix_saving, summary, 
 from govbot.router.catalogue import estimate_models
 from govbot.router.features import change_features
 from govbot.router.riskmodel import parse_model
-
-pytest.importorskip("sklearn")
-
 from govbot.router.train import fit_and_calibrate, grouped_cv, prepare, ship_gbt, ship_logistic, split_calibration
 
 
@@ -74,6 +71,7 @@ def test_calibration_split_holds_out_whole_repositories() -> None:
 
 @pytest.mark.slow
 def test_grouped_cv_and_shipping_are_deterministic() -> None:
+    pytest.importorskip("sklearn")  # here, not at import: scikit-learn takes seconds to load
     rows = fixture_rows()
     results = grouped_cv(rows, 0.8, folds=4)
     assert set(results) == {"logistic", "knn", "gbt", "mlp", "rules"}

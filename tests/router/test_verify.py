@@ -4,13 +4,14 @@ thresholds applied, scanner findings never removed, budget and ledger include it
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from fakellm import FakeLLM, Reply, review_json
 from test_review import AWS, FAST, SECURITY, change_of, config, env_for, finding, request_for
 
 from govbot.bot.render.registry import comment_markdown
-from govbot.core.models import Authorship, Finding, LLMStatus, Severity
+from govbot.core.models import Authorship, Finding, LLMStatus, Severity, Verification
 from govbot.policy.engine import evaluate, facts_for
 from govbot.policy.model import Policy
 from govbot.router.review import ReviewOutcome, review
@@ -111,3 +112,27 @@ def test_comment_shows_scores_and_hidden_count(fake_llm: FakeLLM) -> None:
     text = comment_markdown(make_report(findings=(sast,), llm=out.llm))
     assert "verifier 0.40 (below threshold): reason for F1" in text
     assert "1 LLM finding hidden" in text
+
+
+@pytest.mark.slow  # a verifier call through the SDK
+def test_scores_that_still_hold_are_not_asked_again_and_carried_findings_are_rescored(fake_llm: FakeLLM) -> None:
+    """Incremental review: the scanner finding's context is unchanged (its score is kept, not sent);
+    a carried LLM finding whose context changed is scored again, with context from the PR diff."""
+    kept = Verification(score=0.4, reason="earlier", model="m", below_threshold=True, action="shown")
+    carried = Finding(tool="llm", rule_id="llm:injection", severity=Severity.HIGH, path="src/auth/login.py",
+                      line=13, message="Session: fixed session", fingerprint="fp-carried",
+                      verification=Verification(score=0.9, action="kept"))
+    fake_llm.script("claude-sonnet-4-6", Reply(text=verdicts(("F1", 0.2))))
+    base = request_for(change_of(DIFF), (SAST,))
+    # the push changed nothing to review again (scope empty): only the verifier is called
+    request = replace(base, scope={}, known={"fp-bandit": kept}, reverify=(carried,))
+    out = review(request, config(verifier={"enabled": True, "below": "hide"}), env_for(fake_llm), FAST)
+    assert fake_llm.models_called() == ["claude-sonnet-4-6"]
+    user = fake_llm.requests[-1].json["messages"][0]["content"]
+    assert "bandit:B602" not in user  # its score still holds: not sent again
+    assert "### F1 · llm:injection · high · src/auth/login.py:13" in user
+    assert "    11 +    subprocess.run(" in user and "    12 +    token = [REDACTED]" in user  # the PR diff, redacted
+    assert AWS not in fake_llm.all_bodies()
+    assert out.scanner_verdicts == {"fp-bandit": kept}
+    assert out.carried_verdicts["fp-carried"].score == 0.2 and out.carried_verdicts["fp-carried"].action == "hidden"
+    assert "1 score(s) kept from the last review" in (out.llm.verifier or "")

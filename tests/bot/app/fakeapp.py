@@ -66,7 +66,8 @@ class AppFake(FakeGitHub):
         self.hook_url = ""
         self.sent: list[Sent] = []
         self._sent_ids = itertools.count(1)
-        self.reactions: list[tuple[int, str]] = []
+        self.reactions: list[tuple[int, str]] = []  # (comment id, content) govbot added
+        self.people_reactions: list[tuple[int, int, str, str]] = []  # (id, comment id, content, login)
 
     # -- server with App authentication ---------------------------------------------------
 
@@ -166,7 +167,17 @@ class AppFake(FakeGitHub):
         if m and method == "POST":
             self.reactions.append((int(m[1]), body["content"]))
             return 201, {}, {"id": len(self.reactions), "content": body["content"], "user": self.bot.json(self.url)}
+        if m and method == "GET":
+            with self.lock:
+                items = [{"id": rid, "content": content, "user": {"login": login, "id": 1, "type": "User"}}
+                         for rid, cid, content, login in self.people_reactions if cid == int(m[1])]
+            return 200, {}, items
         return super()._route(method, path, query, body)
+
+    def react(self, comment_id: int, content: str, login: str) -> None:
+        """Someone reacts on a comment (GitHub sends no webhook for reactions)."""
+        with self.lock:
+            self.people_reactions.append((9000 + len(self.people_reactions), comment_id, content, login))
 
     # -- webhooks, sent the way GitHub sends them --------------------------------------------
 
@@ -186,12 +197,15 @@ class AppFake(FakeGitHub):
 
 
 def pr_event(inst: int, repo: str, number: int, sha: str, action: str = "synchronize",
-             sender: str = "dev") -> bytes:
+             sender: str = "dev", updated_at: str | None = None) -> bytes:
+    pull: dict[str, Any] = {"number": number, "draft": False, "head": {"sha": sha}, "state": "open"}
+    if updated_at is not None:
+        pull["updated_at"] = updated_at  # GitHub sets it on every push; the App orders pushes by it
     return json.dumps({
         "action": action, "number": number,
         "installation": {"id": inst, "account": {"login": repo.split("/", maxsplit=1)[0]}},
         "repository": {"full_name": repo, "id": 1},
-        "pull_request": {"number": number, "draft": False, "head": {"sha": sha}, "state": "open"},
+        "pull_request": pull,
         "sender": {"login": sender, "type": "User"},
     }).encode()
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from govbot.bot.app.events import classify
 from govbot.bot.github.state import RunState
 from tests.bot.app.fakeapp import AppFake, comment_event, pr_event, sign
 from tests.bot.app.harness import SECRET, AppUnderTest, running_app, wait_for
 from tests.bot.github.fakegithub import FakePull, Fault, User
 
+# Every test here starts uvicorn, Huey workers and the fake GitHub (1-9 s each): the slow lane.
+pytestmark = pytest.mark.slow
 BACKENDS = ["sqlite", "postgres"]
 AUTHOR = User("dev", 1)
 
@@ -97,16 +98,38 @@ def test_duplicates_in_sequence_and_at_once_make_one_run_comment_and_check(backe
 def test_older_push_after_newer_publishes_nothing(backend: str, tmp_path: Path) -> None:
     with running_app(backend, tmp_path, workers=False) as (fake, app):
         add_pr(fake, 3, "2" * 40)  # GitHub's head is the newer SHA
-        fake.send("pull_request", pr_event(11, "acme/web", 3, "2" * 40), "new")
-        fake.send("pull_request", pr_event(11, "acme/web", 3, "1" * 40), "old")  # arrives late
+        newer = pr_event(11, "acme/web", 3, "2" * 40, updated_at="2026-12-01T10:00:05Z")
+        older = pr_event(11, "acme/web", 3, "1" * 40, updated_at="2026-12-01T10:00:00Z")
+        assert fake.send("pull_request", newer, "new") == 202
+        assert fake.send("pull_request", older, "old") == 202  # arrives late
+        # Ordered by the push time in the payload, not by arrival: the late older push is recorded
+        # superseded at once and the newer one stays the PR's pending run.
+        assert {r.head_sha[:1]: r.state for r in app.rt.store.runs_of("acme/web", 3)} == {
+            "2": "pending", "1": "superseded"}
         app.start_workers()
-        wait_for(lambda: {r.head_sha[:1]: r.state for r in app.rt.store.runs_of("acme/web", 3)}.get("2") == "done"
-                 and done(app, "acme/web", 3, "1" * 40), what="runs")
+        wait_for(lambda: done(app, "acme/web", 3, "2" * 40), what="the newer run")
+        time.sleep(0.5)  # a wrongly queued older run would have published by now
         states = {r.head_sha[:1]: r.state for r in app.rt.store.runs_of("acme/web", 3)}
         assert states == {"2": "done", "1": "superseded"}
         assert checks_for(fake, "1" * 40) == [] and len(checks_for(fake, "2" * 40)) == 1
         [comment] = fake.comments_on(3)
         assert comment_head(comment) == "2" * 40
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_older_push_without_push_times_is_caught_by_the_head_check(backend: str, tmp_path: Path) -> None:
+    """No ``updated_at`` in the payloads (arrival order decides in the receiver): the worker's
+    check of the live head still keeps the older push from publishing and runs the newer one."""
+    with running_app(backend, tmp_path, workers=False) as (fake, app):
+        add_pr(fake, 14, "4" * 40)
+        fake.send("pull_request", pr_event(11, "acme/web", 14, "4" * 40), "new-14")
+        fake.send("pull_request", pr_event(11, "acme/web", 14, "3" * 40), "old-14")  # arrives late
+        app.start_workers()
+        wait_for(lambda: {r.head_sha[:1]: r.state for r in app.rt.store.runs_of("acme/web", 14)}.get("4") == "done"
+                 and done(app, "acme/web", 14, "3" * 40), what="runs")
+        assert {r.head_sha[:1]: r.state for r in app.rt.store.runs_of("acme/web", 14)} == {
+            "4": "done", "3": "superseded"}
+        assert checks_for(fake, "3" * 40) == [] and len(checks_for(fake, "4" * 40)) == 1
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -164,7 +187,6 @@ def test_rate_limit_holds_the_installation_until_reset_others_unaffected(backend
         assert check["status"] == "completed"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("backend", "flaky", "ttl", "analysis_s"),
                          [("sqlite", 0.3, 3600.0, "0"), ("postgres", 0.3, 3600.0, "0"),
                           ("sqlite", 0.0, 1.0, "1.5"), ("postgres", 0.0, 1.0, "1.5"),
@@ -239,5 +261,19 @@ def test_deep_command_from_a_writer_is_acknowledged_and_stored(backend: str, tmp
         assert (fb.repo, fb.pr, fb.sha, fb.label, fb.actor) == ("acme/web", 13, "d" * 40, "deep", "alice")
 
 
-def test_classify_is_what_the_receiver_uses() -> None:
-    assert classify("x", "ping", {"zen": "hi"}, "govbot[bot]").disposition == "ignored"
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reactions_on_govbots_comment_are_polled_into_feedback_once(backend: str, tmp_path: Path) -> None:
+    with running_app(backend, tmp_path, reactions_poll_s=0.3) as (fake, app):
+        add_pr(fake, 15, "e" * 40)
+        fake.send("pull_request", pr_event(11, "acme/web", 15, "e" * 40), "re-1")
+        wait_for(lambda: done(app, "acme/web", 15, "e" * 40), what="the run")
+        [comment] = fake.comments_on(15)
+        for content, login in (("+1", "alice"), ("-1", "bob"), ("laugh", "carol"), ("+1", "govbot[bot]")):
+            fake.react(int(comment["id"]), content, login)
+        wait_for(lambda: len(app.rt.store.feedback()) == 2, what="the reactions as feedback")
+        polls = len(fake.calls("GET", rf"/repos/.*/issues/comments/{comment['id']}/reactions"))
+        wait_for(lambda: len(fake.calls("GET", rf"/repos/.*/issues/comments/{comment['id']}/reactions")) > polls,
+                 what="another poll")
+        rows = {(f.actor, f.label, f.source, f.sha) for f in app.rt.store.feedback()}
+        assert rows == {("alice", "agree", "reaction", "e" * 40), ("bob", "disagree", "reaction", "e" * 40)}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from govbot.bot.app.events import classify, signature_ok
+from govbot.bot.app.events import classify, iso_seconds, signature_ok
 from tests.bot.app.fakeapp import comment_event, pr_event
 
 
@@ -41,3 +41,12 @@ def test_commands_from_people_are_commands() -> None:
                     "govbot[bot]")
     assert chat.disposition == "ignored"
 
+
+
+def test_pushes_carry_their_push_time_and_other_events_are_ignored() -> None:
+    late = classify("g7", "pull_request", json.loads(pr_event(1, "o/r", 7, "a" * 40, updated_at="2026-12-01T10:00:00Z")),
+                    "govbot[bot]")
+    assert (late.disposition, late.pushed_at) == ("run", 1796119200.0)
+    assert classify("g8", "pull_request", json.loads(pr_event(1, "o/r", 7, "a" * 40)), "govbot[bot]").pushed_at == 0.0
+    assert iso_seconds("not a time") == 0.0 and iso_seconds(None) == 0.0
+    assert classify("x", "ping", {"zen": "hi"}, "govbot[bot]").disposition == "ignored"

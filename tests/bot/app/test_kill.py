@@ -31,11 +31,12 @@ def worker_process(settings_env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 @pytest.mark.parametrize("point", list(POINTS))
-def test_sigkill_at_a_point_completes_exactly_once(point: str, tmp_path: Path) -> None:
+def test_sigkill_at_a_point_completes_exactly_once(point: str, backend: str, tmp_path: Path) -> None:
     method, suffix = POINTS[point]
     with AppFake(public_key=PUBLIC_PEM, app_id=APP_ID, secret=SECRET) as fake:
-        settings = make_settings("sqlite", tmp_path, fake.url, lease_s=3.0)
+        settings = make_settings(backend, tmp_path, fake.url, lease_s=3.0)
         app = AppUnderTest(settings, worker=False)
         fake.hook_url = app.url
         key = tmp_path / "key.pem"
@@ -46,6 +47,8 @@ def test_sigkill_at_a_point_completes_exactly_once(point: str, tmp_path: Path) -
                "GOVBOT_HEARTBEAT_S": "1", "GOVBOT_SWEEP_INTERVAL_S": "0.5", "GOVBOT_SECONDS_BETWEEN_WRITES": "0",
                "GOVBOT_APP_ANALYSIS": "tests.bot.app.fakes:fast_analysis", "GOVBOT_LOG_LEVEL": "WARNING",
                "GOVBOT_APP_BOT_LOGIN": "govbot[bot]", "PYTHONPATH": str(Path.cwd())}
+        if settings.db_schema:
+            env["GOVBOT_DATABASE_SCHEMA"] = settings.db_schema
         first = worker_process(env)
         killed: list[float] = []
 
@@ -79,4 +82,5 @@ def test_sigkill_at_a_point_completes_exactly_once(point: str, tmp_path: Path) -
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(timeout=10)
             app.stop_receiver()
-            drop_backend(settings)
+            drop_backend(settings, app.rt.jobs.huey.flush)
+            app.rt.store.engine.dispose()

@@ -19,9 +19,9 @@ def store_at(tmp_path: Path, clock: list[float]) -> Store:
     return Store(engine, clock=lambda: clock[0])
 
 
-def pr_intake(guid: str, inst: int, repo: str, pr: int, sha: str) -> Intake:
+def pr_intake(guid: str, inst: int, repo: str, pr: int, sha: str, pushed_at: float = 0.0) -> Intake:
     return Intake(guid=guid, event="pull_request", action="synchronize", disposition="run", installation_id=inst,
-                  repo=repo, pr=pr, head_sha=sha)
+                  repo=repo, pr=pr, head_sha=sha, pushed_at=pushed_at)
 
 
 def test_report_feedback_and_uninstall(tmp_path: Path) -> None:
@@ -72,3 +72,71 @@ def test_a_new_head_supersedes_and_a_lapsed_lease_is_swept(tmp_path: Path) -> No
     assert store.stuck(grace_s=10) == ([second], [])
     assert store.stuck(grace_s=10) == ([], [])  # handed out once per grace period, no pile-up
     assert [r.state for r in store.runs_of("a/x", 5)] == ["superseded", "pending"]
+
+
+def test_pushes_are_ordered_by_push_time_not_arrival(tmp_path: Path) -> None:
+    store = store_at(tmp_path, [1000.0])
+
+    def states() -> dict[str, str]:
+        return {r.head_sha[:1]: r.state for r in store.runs_of("a/x", 7)}
+
+    assert store.record(pr_intake("p2", 1, "a/x", 7, "2" * 40, pushed_at=20.0)).run_id is not None
+    late = store.record(pr_intake("p1", 1, "a/x", 7, "1" * 40, pushed_at=10.0))  # older push, arrives late
+    assert late.run_id is None and states() == {"2": "pending", "1": "superseded"}
+    # A worker's head check saw 4 as GitHub's head before 3's and 4's deliveries came: 4's run is
+    # created then; 3's delivery looks newer than what is known and passes it; 4's delivery brings it back.
+    assert store.follow_head(1, "a/x", 7, "4" * 40, "review") is not None
+    assert store.record(pr_intake("p3", 1, "a/x", 7, "3" * 40, pushed_at=30.0)).run_id is not None
+    assert states()["4"] == "superseded"
+    assert store.record(pr_intake("p4", 1, "a/x", 7, "4" * 40, pushed_at=40.0)).run_id is not None
+    assert states() == {"1": "superseded", "2": "superseded", "3": "superseded", "4": "pending"}
+    assert store.record(pr_intake("p4", 1, "a/x", 7, "4" * 40, pushed_at=40.0)).duplicate  # once only
+    assert store.record(pr_intake("p3b", 1, "a/x", 7, "3" * 40, pushed_at=30.0)).run_id is None
+    assert states()["4"] == "pending"
+
+
+def test_export_feedback_is_what_router_calibrate_reads(tmp_path: Path) -> None:
+    import argparse
+
+    from govbot.router.repocalibrate import parse_feedback
+
+    store = store_at(tmp_path, [1_800_000_000.0])
+    for key, label, source in (("c:1", "deep", "issue_comment"), ("reaction:1", "agree", "reaction"),
+                               ("reaction:2", "disagree", "reaction"), ("c:2", "recheck", "issue_comment")):
+        assert store.add_feedback(key, 1, "a/x", 3, "3" * 40, label, source, "alice")
+    parser = argparse.ArgumentParser()
+    build(parser)
+    env = {"GOVBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    out, everything = io.StringIO(), io.StringIO()
+    assert run(parser.parse_args(["export-feedback"]), env, out) == 0
+    assert run(parser.parse_args(["export-feedback", "--all"]), env, everything) == 0
+    rows = parse_feedback(out.getvalue().splitlines())  # the router's own reader accepts every line
+    assert [(r.label, r.source, r.sha, r.pr) for r in rows] == [("deep", "issue_comment", "3" * 40, 3),
+                                                                 ("ok", "reaction", "3" * 40, 3)]
+    assert [json.loads(line)["label"] for line in everything.getvalue().splitlines()] == [
+        "deep", "agree", "disagree", "recheck"]
+
+
+def test_the_incremental_review_record_is_kept_from_the_sticky_comment(tmp_path: Path) -> None:
+    from govbot.bot.app.worker import reviewed_record
+    from govbot.bot.github.state import RunState
+    from govbot.core.models import Finding, Severity
+    from govbot.router.incremental import ReviewedState
+
+    finding = Finding(tool="llm", rule_id="llm:sqli", severity=Severity.HIGH, path="a.py", line=3,
+                      message="query built from input", fingerprint="fp-1")
+    body = "review text\n" + RunState(head="h" * 40, outcome="block", complete=True, review_label="",
+                                      reviewed=ReviewedState(head="9" * 40, base="b" * 40,
+                                                             findings=(finding,))).encode()
+    assert reviewed_record(body) == ("9" * 40, ["fp-1"])
+    assert reviewed_record("a comment without state") is None
+    store = store_at(tmp_path, [1000.0])
+    rec = store.record(pr_intake("g1", 1, "a/x", 4, "9" * 40))
+    assert rec.run_id is not None
+    claim = store.claim(rec.run_id, 60, 2)
+    assert isinstance(claim, Claimed)
+    store.note_comment(claim.run, 77, reviewed_record(body))
+    assert store.finish(claim.run, RunResult("block", "failure"))
+    assert store.review_record(1, "a/x", 4) == ("9" * 40, "9" * 40, ["fp-1"])
+    assert store.comments_to_poll(every_s=0, window_s=3600) == [(1, "a/x", 4, 77, "9" * 40)]
+    assert store.comments_to_poll(every_s=60, window_s=3600) == []  # claimed: not read again so soon

@@ -6,7 +6,11 @@ request, paginates with ``Link`` headers, sends rate-limit headers, and injects 
 
 * ``Fault(..., status=403, headers={"Retry-After": "1"})``: a secondary rate limit;
 * ``Fault(..., status=502)``: a gateway error, nothing applied;
-* ``Fault(..., status=502, apply=True)``: the request IS applied, then answered with 502.
+* ``Fault(..., status=502, apply=True)``: the request IS applied, then answered with 502;
+* ``flaky_once = {"GET"}``: the first request of every distinct method, path and query answers 502
+  (nothing applied), so a test can show that every such call is retried;
+* ``Gate(method, path, parties)``: the first ``parties`` matching requests wait for each other
+  before any is answered, so two clients race exactly where a test wants them to.
 
 ``latency_s`` delays every answer (outside the state lock, so concurrent requests overlap as on
 the real API). Git trees (``GET /git/trees/{sha}``, commit or tree ids, ``recursive=1``) are
@@ -58,6 +62,19 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     apply: bool = False  # perform the request, then answer with the fault anyway
     message: str = "Server Error"
+
+
+@dataclass
+class Gate:
+    method: str
+    path: str  # regular expression, full match on the URL path (query ignored)
+    parties: int = 2
+    barrier: threading.Barrier | None = None
+    left: int = 0
+
+    def __post_init__(self) -> None:
+        self.barrier = threading.Barrier(self.parties, timeout=10)
+        self.left = self.parties
 
 
 @dataclass
@@ -169,6 +186,9 @@ class FakeGitHub:
         self.lock = threading.RLock()
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
+        self.gates: list[Gate] = []
+        self.flaky_once: set[str] = set()  # methods whose first request per path and query answers 502
+        self._flaked: set[tuple[str, str]] = set()
         self.pulls: dict[int, FakePull] = {}
         self.blobs: dict[str, bytes] = {}
         self.contents: dict[tuple[str, str], bytes] = {}  # (ref, path) -> bytes
@@ -261,6 +281,7 @@ class FakeGitHub:
         try:
             if self.latency_s:
                 time.sleep(self.latency_s)
+            self._pass_gate(method, raw_path)
             return self.handle(method, raw_path, body)
         finally:
             with self.lock:
@@ -277,6 +298,9 @@ class FakeGitHub:
             self.requests.append(record)
             self.rate_remaining -= 1
             fault = self._take_fault(method, path)
+            if fault is None and method in self.flaky_once and (method, raw_path) not in self._flaked:
+                self._flaked.add((method, raw_path))
+                fault = Fault(method, path, 502, message="Bad Gateway (flaky)")
             if fault is not None and not fault.apply:
                 record.status = fault.status
                 return fault.status, fault.headers, {"message": fault.message}
@@ -286,6 +310,18 @@ class FakeGitHub:
                 return fault.status, fault.headers, {"message": fault.message}
             record.status = status
             return status, headers, payload
+
+    def _pass_gate(self, method: str, raw_path: str) -> None:
+        path = unquote(urlsplit(raw_path).path)
+        if self.prefix and path.startswith(self.prefix):
+            path = path[len(self.prefix):]
+        with self.lock:
+            gate = next((g for g in self.gates if g.left > 0 and g.method == method
+                         and re.fullmatch(g.path, path)), None)
+            if gate is not None:
+                gate.left -= 1
+        if gate is not None and gate.barrier is not None:
+            gate.barrier.wait()  # outside the lock: the other party must get in
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:

@@ -100,6 +100,9 @@ class FakeGitHub:
         start = base if force else pr.head_sha
         if not force:
             self.parents[head_sha] = pr.head_sha
+        commits = [] if force else self.commits.get(number, [])
+        self.commits[number] = [*commits, CommitData(head_sha, (start,), f"push {head_sha[:7]}", "Dev", "dev@x",
+                                                     "Dev", "dev@x", None, None)]
         for content in files.values():
             self.blobs[blob_sha(content)] = content
         self.trees[head_sha] = {**self.trees[start], **{p: blob_sha(c) for p, c in files.items()}}

@@ -107,3 +107,14 @@ def test_unknown_changed_lines_put_the_whole_file_in_scope() -> None:
     assert too_big.lines_unknown and in_scope(too_big, 1, "added")
     fine = changed_file(PullFile("c.py", "modified", "s" * 40, 1, 0, 1, "@@ -1 +1,2 @@\n a\n+b", None))
     assert not fine.lines_unknown and not in_scope(fine, 1, "added") and in_scope(fine, 2, "added")
+
+
+@pytest.mark.parametrize("status", ["renamed", "copied"])
+def test_a_moved_file_from_the_api_is_in_scope_like_the_local_one(status: str) -> None:
+    """Issue 9, class 7: GitHub reports a pure rename with no patch and no changes; every line
+    is still part of the change where it lands, as on the local path (``tests/govbot``)."""
+    from govbot.core.diff import in_scope, span_touched
+
+    moved = changed_file(PullFile("app/web.py", status, "s" * 40, 0, 0, 0, None, "tools/old.py"))
+    assert moved.old_path == "tools/old.py" and not moved.binary
+    assert in_scope(moved, 5, "added") and span_touched(moved, 5, 9)

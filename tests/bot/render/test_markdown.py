@@ -10,6 +10,7 @@ from govbot.core.models import (
     AIVerdict,
     Authorship,
     Decision,
+    Finding,
     LLMStatus,
     LLMSummary,
     Outcome,
@@ -198,7 +199,7 @@ def shown_per_group(text: str) -> dict[tuple[bool, str], int]:
     return groups
 
 
-@pytest.mark.parametrize(("n", "max_chars"), [(10_000, 65_000), (1_000, 65_000), (1_000, 150_000)])
+@pytest.mark.parametrize(("n", "max_chars"), [pytest.param(10_000, 65_000, marks=pytest.mark.slow), (1_000, 65_000), (1_000, 150_000)])
 def test_many_findings_fit_and_drop_lowest_severity_first(n: int, max_chars: int) -> None:
     findings = many_findings(n)
     report = make_report(findings=findings)
@@ -290,3 +291,18 @@ def test_summary_is_capped_in_utf8_bytes() -> None:
 @pytest.mark.parametrize("max_chars", [0, 1, 2, 10])
 def test_tiny_limits_are_still_respected(max_chars: int) -> None:
     assert utf16_len(comment_markdown(make_report(), max_chars=max_chars)) <= max_chars
+
+
+def test_resolved_findings_are_listed_capped_and_escaped() -> None:
+    resolved = tuple(
+        Finding(tool="llm", rule_id="llm:injection", severity=Severity.HIGH, path=f"app/m{i}.py", line=i + 1,
+                message=f"Shell <b>injection</b> @team {i}", fingerprint=f"fp{i}")
+        for i in range(23)
+    )
+    llm = LLMSummary(status=LLMStatus.OK, reason="ok", scope="reviewed commits aaaaaaa..bbbbbbb",
+                     resolved=tuple(f.fingerprint for f in resolved), resolved_findings=resolved)
+    text = comment_markdown(make_report(llm=llm))
+    assert "Resolved since the last review (23):" in text
+    assert "- `app/m0.py:1` `llm:injection` Shell" in text and "`app/m19.py:20`" in text
+    assert "`app/m20.py:21`" not in text and "… and 3 more (listed in the JSON report)" in text
+    assert "<b>" not in text and "@team" not in text.replace("@\u200bteam", "")

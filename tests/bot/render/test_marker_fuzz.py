@@ -20,12 +20,13 @@ from govbot.bot.github.state import RunState
 from govbot.bot.render.markdown import comment_markdown
 from govbot.core.models import SkippedFile
 from tests.bot.render.reports import finding, make_report
+from tests.lanes import cases
 
 MARKERS = [STICKY_MARKER, REVIEW_BEGIN, REVIEW_END, "<!-- govbot:state e30= -->", "<!--", "-->", "`", "|", "\n"]
 _hostile = st.lists(st.one_of(st.sampled_from(MARKERS), st.text(max_size=12)), max_size=6).map("".join)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=cases(full=300, fast=40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=_hostile, message=_hostile, rule=_hostile, reason=_hostile)
 def test_no_rendered_string_can_forge_or_cut_a_marker(path: str, message: str, rule: str, reason: str) -> None:
     f = finding(path=path or "x", message=message or "m", rule_id=f"semgrep:{rule}")

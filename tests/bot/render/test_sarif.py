@@ -188,6 +188,7 @@ def test_deterministic_and_independent_of_input_order() -> None:
     assert json.dumps(to_sarif(report)) == json.dumps(to_sarif(shuffled(report)))
 
 
+@pytest.mark.slow
 def test_cap_on_results_per_run_keeps_the_most_severe() -> None:
     n = MAX_RESULTS_PER_RUN + 10
     base = finding("semgrep:x", tool="semgrep", severity=Severity.LOW, cwe=())
