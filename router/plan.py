@@ -153,6 +153,7 @@ UNTRUSTED_EXPRESSION = re.compile(
     r"\$\{\{[^}]*\b(github\.event\.(issue|pull_request|comment|review|review_comment|pages|commits|head_commit|"
     r"discussion|workflow_run)\b[^}]*|github\.head_ref)[^}]*\}\}|\bpull_request_target\b"
 )
+WRITE_PERMISSION = re.compile(r"^\s*(permissions\s*:\s*write-all|[a-z-]+\s*:\s*write)\b")
 PROMPT_INJECTION_RULE = "govbot:prompt-injection"
 
 
@@ -186,11 +187,13 @@ def floor_reasons(
         for r in c.risk:
             if r.startswith("agent instruction file"):
                 reasons.append(r)
-            elif r.startswith("CI/CD workflow") and any(
-                UNTRUSTED_EXPRESSION.search(line[1:])
-                for line in texts.get(c.path, "").splitlines() if line.startswith("+") and not line.startswith("+++")
-            ):
-                reasons.append(f"CI workflow change with untrusted expressions or pull_request_target: {c.path}")
+            elif r.startswith("CI/CD workflow"):
+                added = [line[1:] for line in texts.get(c.path, "").splitlines()
+                         if line.startswith("+") and not line.startswith("+++")]
+                if any(UNTRUSTED_EXPRESSION.search(line) for line in added):
+                    reasons.append(f"CI workflow change with untrusted expressions or pull_request_target: {c.path}")
+                elif any(WRITE_PERMISSION.search(line) for line in added):
+                    reasons.append(f"CI workflow change granting a write permission: {c.path}")
     return reasons
 
 
@@ -224,13 +227,12 @@ def _learned_decision(
     (mini, never scored: the calibration counts a fix routed so as a miss); dependency or tool
     configuration only (mini plus the supply-chain findings); the score against the threshold."""
     floors = floor_reasons(classes, texts, findings)
-    if floors:
-        return _with_authorship(list(floors), authorship), False
-    if all(c.lint for c in classes):
+    if not floors and all(c.lint for c in classes):
         return [], False
-    if all(DEPENDENCY_FILES.search(f.path) or TOOL_CONFIG.search(f.path) for f in change.files):
+    if not floors and all(DEPENDENCY_FILES.search(f.path) or TOOL_CONFIG.search(f.path) for f in change.files):
         return [], True
-    return learned_risk(change, classes, texts, authorship, config, model, notes), False
+    scored = learned_risk(change, classes, texts, config, model, notes)  # shown beside a floor too
+    return _with_authorship([*floors, *scored], authorship), False
 
 
 def _with_authorship(risk: list[str], authorship: Authorship) -> list[str]:
@@ -244,7 +246,6 @@ def learned_risk(
     change: ChangeSet,
     classes: Sequence[FileClass],
     texts: Mapping[str, str],
-    authorship: Authorship,
     config: LLMConfig,
     model: RiskModel,
     notes: list[str],
@@ -260,7 +261,7 @@ def learned_risk(
     line = (f"risk score {score:.2f} {verdict} threshold {threshold:.2f} (model {model.version}, "
             f"recall target {target:.0%}); top features: {top}")
     if score >= threshold:
-        return _with_authorship([line], authorship)
+        return [line]
     notes.append(line)
     return []
 
