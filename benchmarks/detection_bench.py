@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from govbot.checks import bandit, secrets, semgrep
-from govbot.checks.registry import BY_NAME, ScannerSettings, semgrep_configs
+from govbot.checks.registry import BY_NAME, ScannerSettings, default_binary, semgrep_configs
 from govbot.checks.runner import tool_env
 
 DATA = Path("/work/data/detection")
@@ -106,7 +106,7 @@ def make_repo(root: Path, sets: list[str]) -> tuple[Path, list[str]]:
 def anchors(repo: Path, files: list[str]) -> dict[str, tuple[float, list[dict[str, Any]]]]:
     s = ScannerSettings()
     py = ["./" + f for f in files if bandit.applies_to(f)]
-    text = ["./" + f for f in files if secrets.heuristic_skip(f) is None]
+    text = ["./" + f for f in files]  # detect-secrets alone applies its own skips by name
     env = tool_env()
     out: dict[str, tuple[float, list[dict[str, Any]]]] = {}
     argv = semgrep.build_argv(s.binary(BY_NAME["semgrep"]), semgrep_configs(s), ["./" + f for f in files],
@@ -116,7 +116,8 @@ def anchors(repo: Path, files: list[str]) -> dict[str, tuple[float, list[dict[st
     out["semgrep"] = (t, [f.model_dump(mode="json") for f in semgrep.parse(o).findings])
     t, o, _, _ = run(bandit.build_argv(s.binary(BY_NAME["bandit"]), py), repo, env)
     out["bandit"] = (t, [_raw_bandit(r) for r in json.loads(o).get("results", [])])
-    t, o, _, _ = run([s.binary(BY_NAME["secrets"]), "scan", "--all-files", *text], repo, env)
+    # detect-secrets' own command (govbot runs it through its worker, with the secrets layer)
+    t, o, _, _ = run([default_binary("detect-secrets"), "scan", "--all-files", *text], repo, env)
     out["detect-secrets"] = (t, [f.model_dump(mode="json") for f in secrets.parse(o).findings])
     return out
 

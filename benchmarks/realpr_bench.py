@@ -106,6 +106,9 @@ def run_one(govbot: str, clone: Path, sha: str, timeout_s: float) -> dict[str, A
         notices=list(decision.get("notices", []))[:5],
         findings=len(findings),
         findings_in_diff=sum(1 for f in findings if f.get("in_diff")),
+        # compared with the base version: a base scan ran for these files
+        pre_existing=sum(1 for f in findings if f.get("baseline") == "pre_existing"),
+        new=sum(1 for f in findings if f.get("baseline") == "new"),
         files_changed=report["change"].get("files_changed"),
     )
     return out

@@ -33,9 +33,28 @@ def files_needing_base(findings: Iterable[Finding], files: Sequence[ChangedFile]
     hold a finding that already existed. A renamed or copied file is compared with nothing: the
     code is new where it lands (issue 9, class 7), so ``git mv`` of vulnerable code into a new
     place is reported as new, not matched against its old path."""
-    with_findings = {f.path for f in findings if f.tool in BASELINE_TOOLS and f.in_diff}
-    return [f for f in files if f.path in with_findings and f.status is FileStatus.MODIFIED
-            and f.old_path in (None, f.path)]
+    paths = _in_diff_paths(findings)
+    return [f for f in files if f.path in paths and _has_base(f)]
+
+
+def base_scan_plan(findings: Iterable[Finding], files: Sequence[ChangedFile]) -> dict[str, list[str]]:
+    """Per scanner, the files the base version must be scanned with: only the tools that
+    reported in the diff of a file ``files_needing_base`` keeps, each only on its own such
+    files. Nothing else can change a finding's state (``classify`` compares by tool and file)."""
+    keep = {f.path for f in files if _has_base(f)}
+    plan: dict[str, set[str]] = {}
+    for f in findings:
+        if f.tool in BASELINE_TOOLS and f.in_diff and f.path in keep:
+            plan.setdefault(f.tool, set()).add(f.path)
+    return {tool: sorted(paths) for tool, paths in sorted(plan.items())}
+
+
+def _has_base(f: ChangedFile) -> bool:
+    return f.status is FileStatus.MODIFIED and f.old_path in (None, f.path)
+
+
+def _in_diff_paths(findings: Iterable[Finding]) -> set[str]:
+    return {f.path for f in findings if f.tool in BASELINE_TOOLS and f.in_diff}
 
 
 def identity(f: Finding, line_at: LineReader) -> tuple[str, ...]:
@@ -58,15 +77,14 @@ def classify(
     head_line: LineReader,
     base: Sequence[Finding],
     base_line: LineReader,
-    base_scanned: Iterable[str],
-    compared_tools: Iterable[str],
+    compared: Iterable[tuple[str, str]],
 ) -> list[Finding]:
-    """Mark scanner findings in base-scanned files ``new`` or ``pre_existing``; scanner findings
-    elsewhere are ``new`` (an added file, a file or tool without a completed base scan). Other
-    findings (govbot's own, the LLM's) are left unmarked. ``base`` needs no normalising: only
-    its rule ids, secret hashes and lines are read."""
-    scanned = set(base_scanned)
-    tools = set(compared_tools)
+    """Mark scanner findings ``new`` or ``pre_existing`` where their tool finished a scan of the
+    file's base version (``compared``: (tool, path) pairs); scanner findings elsewhere are
+    ``new`` when in the diff (an added file, a tool or file without a completed base scan) and
+    left unmarked otherwise, as are govbot's own and the LLM's. ``base`` needs no normalising:
+    only its rule ids, secret hashes and lines are read."""
+    done = set(compared)
     remaining = Counter(identity(b, base_line) for b in base if b.tool in BASELINE_TOOLS)
     states: dict[int, str | None] = {}
     # Findings outside the changed lines take the base's matches first: of two equal findings,
@@ -77,7 +95,7 @@ def classify(
             continue
         # Not compared: new if it is in the change (an added file has no base), else unknown.
         state: str | None = NEW if f.in_diff else None
-        if f.path in scanned and f.tool in tools:
+        if (f.tool, f.path) in done:
             key = identity(f, head_line)
             state = PRE_EXISTING if remaining[key] > 0 else NEW
             remaining[key] -= state == PRE_EXISTING

@@ -84,8 +84,14 @@ class ToolScanners:
         self.settings = settings
         self.execute = execute
 
-    def run(self, root: Path, paths: Sequence[str], progress: Progress | None = None) -> list[ToolResult]:
-        return run_scanners(root, paths, self.settings, progress, self.execute)
+    def run(
+        self,
+        root: Path,
+        paths: Sequence[str],
+        progress: Progress | None = None,
+        only: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[ToolResult]:
+        return run_scanners(root, paths, self.settings, progress, self.execute, only)
 
 
 def run_scanners(
@@ -94,14 +100,18 @@ def run_scanners(
     settings: ScannerSettings,
     progress: Progress | None = None,
     execute: Execute = run,
+    only: Mapping[str, Sequence[str]] | None = None,
 ) -> list[ToolResult]:
     """Run the enabled scanners over ``paths``: every batch of every tool goes to one pool with a
     worker per core, semgrep (the longest single job) first, so no core idles while work is left.
+    ``only`` narrows the run to the tools it names, each over its own files (the base-version
+    scan: only the tools that reported, only on the files they reported in).
 
     Each tool must finish within ``tool_timeout_s`` of the start of this phase.
     """
     workers = settings.workers or max(os.cpu_count() or 1, 2)
-    plans = [tool_plan(spec, paths, settings, workers) for spec in SCANNERS if spec.name in settings.enabled]
+    wanted = [spec for spec in SCANNERS if spec.name in settings.enabled and (only is None or spec.name in only)]
+    plans = [tool_plan(spec, paths if only is None else only[spec.name], settings, workers) for spec in wanted]
     deadline = time.monotonic() + settings.tool_timeout_s
     tracker = _Tracker(plans, progress)
     jobs = _job_order(plans)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -44,9 +44,16 @@ class ToolResult:
 
 
 class Scanners(Protocol):
-    def run(self, root: Path, paths: Sequence[str], progress: Progress | None = None) -> list[ToolResult]:
+    def run(
+        self,
+        root: Path,
+        paths: Sequence[str],
+        progress: Progress | None = None,
+        only: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[ToolResult]:
         """Run every enabled scanner over ``paths`` (relative, already written under ``root``)
-        and say exactly what each did and did not do."""
+        and say exactly what each did and did not do. ``only``: just these tools, each over its
+        own files (a subset of ``paths``); the tools it does not name do not run."""
 class BaseSource(Protocol):
     def read_base(self, files: Sequence[ChangedFile], base: str) -> dict[str, bytes]:
         """Base-side bytes of the given files (a renamed file: its old path at ``base``), keyed

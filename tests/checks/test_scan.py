@@ -50,3 +50,19 @@ def test_materialise_never_writes_outside_the_root(tmp_path) -> None:  # type: i
     assert written == ["ok/a.py"]
     assert not (tmp_path / "evil.py").exists()
     assert safe_relpath("a/./b") is not None and safe_relpath("a/../b") is None
+
+
+def test_only_runs_the_named_tools_each_over_its_own_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from govbot.checks.registry import ScannerSettings
+    from govbot.checks.scan import run_scanners
+
+    calls: list[tuple[str, ...]] = []
+
+    def record(argv, **_: object) -> RunResult:  # type: ignore[no-untyped-def]
+        calls.append(tuple(argv))
+        return RunResult(tuple(argv), 0, b'{"results": [], "errors": []}', b"", 0.01)
+
+    written = materialise(tmp_path, {"a.py": b"x = 1\n", "b.py": b"y = 2\n", "c.cfg": b"k = v\n"})
+    results = run_scanners(tmp_path, written, ScannerSettings(), execute=record, only={"bandit": ["b.py"]})
+    assert [r.run.name for r in results] == ["bandit"]
+    assert len(calls) == 1 and "./b.py" in calls[0] and "./a.py" not in calls[0]

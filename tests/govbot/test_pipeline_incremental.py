@@ -27,7 +27,7 @@ class _Contents:
 
 
 class _NoScanners:
-    def run(self, root: Path, paths: Any, progress: Any = None) -> list[ToolResult]:
+    def run(self, root: Path, paths: Any, progress: Any = None, only: Any = None) -> list[ToolResult]:
         return []
 
 
