@@ -20,6 +20,7 @@ from govbot.checks.baseline import base_scan_plan, classify, files_needing_base
 from govbot.checks.builtin import config_findings, supply_chain_findings, symlink_findings
 from govbot.checks.injection import injection_findings
 from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
+from govbot.checks.pyview import map_back, python_view
 from govbot.checks.scan import materialise, safe_relpath
 from govbot.core.globs import glob_match
 from govbot.core.models import (
@@ -171,11 +172,18 @@ def analyse(
         from_change = aside.submit(_change_only_work, change, policy)
         root = Path(tmp)
         written = materialise(root, readable)
+        # Notebooks and shebang scripts, shown to the scanners as .py (issue 9, class 8).
+        views = {v.path: v for p, b in readable.items() if (v := python_view(p, b)) is not None}
+        blocked = {v.source for v in views.values() if v.path in readable}  # a PR file already has the name
+        views = {k: v for k, v in views.items() if v.source not in blocked}
+        skipped += [SkippedFile(path=p, incomplete=True, reason=(
+            "Python without a .py name: its view for the scanners clashes with a file of the change")) for p in blocked]
+        written += materialise(root, {k: v.text.encode("utf-8") for k, v in views.items()})
         del readable  # from here on, scanners and SourceLines read the copies on disk
         results = scanners.run(root, written, options.progress)
         injections, authorship = from_change.result()
         source = SourceLines.from_dir(root)
-        raw = [f for r in results for f in r.findings]
+        raw = map_back([f for r in results for f in r.findings], views)
         raw += symlink_findings(plan.symlinks, link_targets)
         raw += config_findings(change, policy, options.policy_path)
         raw += supply_chain_findings(change)
@@ -295,12 +303,12 @@ def _python_gaps(path: str, blob: bytes) -> list[SkippedFile]:
     written: said out loud and incomplete, never a silent pass (issue 9, class 8)."""
     gaps: list[SkippedFile] = []
     kind = python_by_content(path, blob)
-    if kind == "notebook":
+    # Notebooks and shebang scripts are analysed through a .py view (``checks/pyview.py``); a
+    # notebook that is not valid JSON with cells has none.
+    if kind == "notebook" and python_view(path, blob) is None:
         gaps.append(SkippedFile(path=path, incomplete=True, reason=(
-            "Jupyter notebook: its code cells are not analysed as Python by SAST (secrets were scanned)")))
-    elif kind == "shebang":
-        gaps.append(SkippedFile(path=path, incomplete=True, reason=(
-            "Python script without a .py name (shebang): not analysed as Python by SAST")))
+            "Jupyter notebook that could not be read (not JSON with cells): its code is not analysed "
+            "as Python by SAST (secrets were scanned)")))
     if (kind or path.endswith(PYTHON_SUFFIXES)) and (codec := coding_cookie(blob)):
         gaps.append(SkippedFile(path=path, incomplete=True, reason=(
             f"declares source encoding {codec!r}: Python decodes it differently from the scanners")))

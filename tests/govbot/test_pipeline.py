@@ -352,18 +352,33 @@ def test_binary_looking_files_are_scanned_for_secrets(base: GitRepo) -> None:
     assert report.decision.outcome is not Outcome.PASS
 
 
-def test_python_found_by_content_is_never_silently_unanalysed(base: GitRepo) -> None:
-    """Issue 9, class 8: a notebook, an extensionless shebang script and a unicode_escape cookie."""
-    base.write("deploy", "#!/usr/bin/env python3\nimport os\nos.system(input())\n")
-    base.write("nb.ipynb", json.dumps({"cells": [{"cell_type": "code", "source": ["import pickle\n"]}]}))
+def test_python_found_by_content_is_analysed_as_python(base: GitRepo) -> None:
+    """Issue 9, class 8: an extensionless shebang script and a notebook's code cells are analysed
+    as Python, their findings on the original file and line; a unicode_escape cookie and a
+    notebook that is not JSON are reported, never silently passed."""
+    base.write("deploy", "#!/usr/bin/env python3\nimport os\nos.system('ls ' + input())\n")
+    nb = {"cells": [{"cell_type": "markdown", "source": ["# Load\n"]},
+                    {"cell_type": "code", "source": ["%matplotlib inline\n", "import pickle\n",
+                                                     "obj = pickle.loads(open('x', 'rb').read())\n"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(nb, indent=1) + "\n"
+    base.write("nb.ipynb", text)
+    base.write("broken.ipynb", "{not json")
     base.write("esc.py", "# -*- coding: unicode_escape -*-\nx = 1\n")
     base.commit("python by content")
     report = scan(base)
     skipped = {s.path: s for s in report.change.files_skipped}
-    for path in ("deploy", "nb.ipynb", "esc.py"):
-        assert skipped[path].incomplete, path
+    assert "deploy" not in skipped and "nb.ipynb" not in skipped
+    assert skipped["broken.ipynb"].incomplete and skipped["esc.py"].incomplete
     assert "unicode_escape" in skipped["esc.py"].reason
     assert not report.decision.complete
+    sast = [f for f in report.findings if f.tool in ("bandit", "semgrep")]
+    assert not any(f.path.endswith(".py") and f.path != "esc.py" for f in sast)  # no view path leaks out
+    shell = [f for f in sast if f.path == "deploy"]
+    assert shell and all(f.line == 3 and f.in_diff for f in shell)
+    pickle_line = text.split("\n").index(next(ln for ln in text.split("\n") if "pickle.loads" in ln)) + 1
+    loads = [f for f in sast if f.path == "nb.ipynb" and f.line == pickle_line]
+    assert loads and all(f.in_diff for f in loads)
 
 
 def test_an_old_nosec_on_a_multi_line_call_does_not_cover_a_line_the_change_writes(repo: GitRepo) -> None:
