@@ -113,7 +113,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one measured scenario, top 
     ap.add_argument("--rate", type=float, default=120.0, help="deliveries per second to send")
     ap.add_argument("--worker-procs", type=int, default=1)
     ap.add_argument("--worker-threads", type=int, default=4)
-    ap.add_argument("--receiver-workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--receiver-threads", type=int, default=8, help="GOVBOT_RECEIVER_THREADS")
+    ap.add_argument("--worker-nice", type=int, default=0,
+                    help="run the worker processes this much nicer than the receiver (latency first)")
     ap.add_argument("--max-running", type=int, default=2, help="runs at once per installation")
     ap.add_argument("--profile-receiver", metavar="PATH",
                     help="sample the receiver with py-spy during the burst (collapsed stacks to PATH)")
@@ -138,7 +140,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one measured scenario, top 
         env = {**os.environ, "GOVBOT_APP_ID": str(APP_ID), "GOVBOT_APP_PRIVATE_KEY_FILE": str(key),
                "GOVBOT_WEBHOOK_SECRET": SECRET, "GOVBOT_DATABASE_URL": db, "GOVBOT_QUEUE_URL": queue,
                "GOVBOT_QUEUE_NAME": f"govbot-load-{tag}", "GITHUB_API_URL": fake.url, "GOVBOT_PORT": str(port),
-               "GOVBOT_WORKERS": str(args.worker_threads), "GOVBOT_RECEIVER_WORKERS": str(args.receiver_workers),
+               "GOVBOT_WORKERS": str(args.worker_threads), "GOVBOT_RECEIVER_THREADS": str(args.receiver_threads),
                "GOVBOT_MAX_RUNNING_PER_INSTALLATION": str(args.max_running), "GOVBOT_SECONDS_BETWEEN_WRITES": "0",
                "GOVBOT_LEASE_S": "30", "GOVBOT_HEARTBEAT_S": "5", "GOVBOT_SWEEP_INTERVAL_S": "5",
                "GOVBOT_REDELIVER_AFTER_S": "5", "GOVBOT_APP_ANALYSIS": "tests.bot.app.fakes:fast_analysis",
@@ -151,7 +153,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one measured scenario, top 
             procs.append(subprocess.Popen([*cmd, "receiver"], env=env, stdout=log, stderr=log,
                                           start_new_session=True))
             for _ in range(args.worker_procs):
-                procs.append(subprocess.Popen([*cmd, "worker"], env=env, stdout=log, stderr=log,
+                nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+                procs.append(subprocess.Popen([*nice, *cmd, "worker"], env=env, stdout=log, stderr=log,
                                               start_new_session=True))
             wait_ready(port)
             per_pr = args.deliveries // args.prs
@@ -227,8 +230,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one measured scenario, top 
             p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
             print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
                   f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (2 cores)")
-            print(f"backend={args.backend} receiver_workers={args.receiver_workers} worker_procs={args.worker_procs}"
-                  f"x{args.worker_threads} deliveries={len(plan)} prs={args.prs} installations={args.installations}")
+            print(f"backend={args.backend} receiver_threads={args.receiver_threads} worker_procs={args.worker_procs}"
+                  f"x{args.worker_threads} worker_nice=+{args.worker_nice}")
+            print(f"deliveries={len(plan)} prs={args.prs} installations={args.installations}")
             print(f"sent {len(plan)} in {submitted_s:.2f}s = {len(plan) / submitted_s:.0f}/s (last answer at "
                   f"{send_s:.2f}s); answers {dict(sorted(statuses.items()))}")
             print(f"answer time p50={p50 * 1000:.0f}ms p99={p99 * 1000:.0f}ms max={max(latencies) * 1000:.0f}ms")

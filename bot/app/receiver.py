@@ -27,7 +27,6 @@ from govbot.bot.app.store import Recorded, Store
 
 log = logging.getLogger("govbot.app.receiver")
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
-STORE_THREADS = 16  # blocking store/queue calls at once (the engine pools 10 + 20 connections)
 T = TypeVar("T")
 
 
@@ -48,7 +47,7 @@ def create_app(  # noqa: C901, PLR0915 - the routes are closures over the parts 
     # The store and the queue are blocking clients: they run on a plain executor. (Starlette's
     # run_in_threadpool goes through anyio's capacity limiter and run-vars: measured at about a
     # fifth of the receiver's CPU per delivery under a burst.)
-    executor = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="govbot-receiver")
+    executor = ThreadPoolExecutor(max_workers=max(settings.receiver_threads, 1), thread_name_prefix="govbot-receiver")
 
     async def blocking(fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)

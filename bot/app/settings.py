@@ -29,6 +29,7 @@ class AppSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2  # Huey worker threads per process
+    receiver_threads: int = 8  # store/queue calls a receiver makes at once (fewer threads, less GIL churn)
     lease_s: float = 120.0  # a running run whose heartbeat is older than this is taken over
     heartbeat_s: float = 10.0
     sweep_interval_s: float = 30.0
@@ -125,6 +126,7 @@ def settings_from_env(env: Mapping[str, str]) -> AppSettings:
         host=env.get("GOVBOT_HOST") or "127.0.0.1",
         port=_int(env, "GOVBOT_PORT", 8080),
         workers=_int(env, "GOVBOT_WORKERS", 2),
+        receiver_threads=_int(env, "GOVBOT_RECEIVER_THREADS", 8),
         lease_s=_float(env, "GOVBOT_LEASE_S", 120.0),
         heartbeat_s=_float(env, "GOVBOT_HEARTBEAT_S", 10.0),
         sweep_interval_s=_float(env, "GOVBOT_SWEEP_INTERVAL_S", 30.0),
