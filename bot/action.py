@@ -61,7 +61,7 @@ from govbot.bot.render.sarif import to_sarif
 from govbot.bot.render.text import clean
 from govbot.checks.registry import SCANNER_NAMES, ScannerSettings
 from govbot.checks.scan import ToolScanners
-from govbot.core.errors import GovbotError, PolicyError
+from govbot.core.errors import ConfigError, GovbotError, PolicyError
 from govbot.core.models import ChangeSet, Decision, LLMStatus, Outcome, Report, exit_code
 from govbot.core.ports import Scanners
 from govbot.policy.base import policy_at_base, semgrep_rule_files
@@ -69,6 +69,7 @@ from govbot.policy.loader import DEFAULT_POLICY_PATH
 from govbot.policy.model import Policy
 from govbot.router.classify import default_rules
 from govbot.router.incremental import Compare, IncrementalPlan, ReviewedState, plan_incremental
+from govbot.router.riskmodel import RiskModel
 
 ALL_SCANNERS = tuple(sorted(SCANNER_NAMES))
 FULL_RUN_ACTIONS = frozenset(
@@ -170,7 +171,8 @@ class ActionSettings:
 class Analyser(Protocol):
     def __call__(self, change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
                  policy_source: str, force_tier: str | None, notices: Sequence[str],
-                 semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None) -> Report: ...
+                 semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None,
+                 risk_model: RiskModel | None = None) -> Report: ...
 
 
 @dataclass(frozen=True)
@@ -197,14 +199,15 @@ def pipeline_analyser(env: Mapping[str, str], scanners: Sequence[str] = ALL_SCAN
 
     def run(change: ChangeSet, policy: Policy, contents: GitHubContent, *, policy_path: str,
             policy_source: str, force_tier: str | None, notices: Sequence[str],
-            semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None) -> Report:
+            semgrep_configs: Sequence[str] = (), incremental: IncrementalPlan | None = None,
+            risk_model: RiskModel | None = None) -> Report:
         from govbot.pipeline import AnalyseOptions, analyse, llm_reviewer
         from govbot.router.env import LLMEnvironment
 
         llm_env = LLMEnvironment.from_env(env, force_tier=force_tier)
         settings = ScannerSettings(enabled=tuple(scanners), semgrep_configs=tuple(semgrep_configs))
         options = AnalyseOptions(policy_path=policy_path, policy_source=policy_source, notices=tuple(notices),
-                                  incremental=incremental)
+                                  incremental=incremental, risk_model=risk_model)
         return analyse(change, policy, contents, make_scanners(settings.with_policy(policy)),
                        llm_reviewer(llm_env), options, base=contents)
 
@@ -247,6 +250,20 @@ def parse_command(body: str) -> str | None:
 
 def load_base_policy(ctx: Context, pr: PullData) -> tuple[Policy, str]:
     return policy_at_base(GitHubBaseTree(ctx.gh, pr.base_sha), ctx.settings.policy_path)
+
+
+def base_risk_model(ctx: Context, pr: PullData, policy: Policy) -> RiskModel | None:
+    """The policy's ``llm.routing.calibration`` from the BASE branch (``repocalibrate``); a missing
+    or foreign file is reported like a policy error."""
+    from govbot.router.repocalibrate import base_calibrated_model
+    from govbot.router.riskmodel import default_model
+
+    try:
+        return base_calibrated_model(GitHubBaseTree(ctx.gh, pr.base_sha), policy.llm, default_model())
+    except PolicyError:
+        raise
+    except ConfigError as exc:
+        raise PolicyError(f"{policy.llm.routing.calibration}@{pr.base_sha[:12]}", [str(exc)]) from exc
 
 
 def base_semgrep_configs(ctx: Context, pr: PullData, policy: Policy, dest: Path) -> tuple[str, ...]:
@@ -325,6 +342,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
         try:
             policy, source = load_base_policy(ctx, pr)
             configs = base_semgrep_configs(ctx, pr, policy, Path(rules_dir))
+            risk_model = base_risk_model(ctx, pr, policy)
         except PolicyError as exc:
             report_policy_error(ctx, pr, exc)
             return exc.exit_code
@@ -339,7 +357,7 @@ def full_run(ctx: Context, number: int, force_tier: str | None, resume_token: st
         report = ctx.analyser(change, policy, GitHubContent(gh, policy.limits.max_file_bytes),
                               policy_path=s.policy_path, policy_source=source, force_tier=force_tier,
                               notices=notices, semgrep_configs=configs,
-                              incremental=incremental)
+                              incremental=incremental, risk_model=risk_model)
     write_reports(ctx, report)
     fresh = gh.get_pull(number)
     if fresh.state != "open" or fresh.head_sha != pr.head_sha:

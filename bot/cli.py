@@ -45,7 +45,7 @@ from govbot.router.catalogue import ModelSet, default_catalogue, resolve_models
 from govbot.router.env import LLMEnvironment
 from govbot.router.evaluate import Case, run_eval, validate_label
 from govbot.router.plan import plan
-from govbot.router.repocalibrate import load_calibration
+from govbot.router.repocalibrate import base_calibrated_model, calibrated_model
 from govbot.router.report import eval_json, eval_text, route_json, route_text
 from govbot.router.riskmodel import RiskModel, default_model
 
@@ -153,6 +153,7 @@ def run_scan(args: argparse.Namespace, edges: Edges, repo_path: Path, base: str,
     base_tip = localgit.resolve(repo, base)
     tree = localgit.GitBaseTree(repo, base_tip)
     policy, source = load_policy(tree, args.policy)
+    risk_model = base_calibrated_model(tree, policy.llm, default_model())
     with tempfile.TemporaryDirectory(prefix="govbot-rules-") as rules_tmp:
         configs = semgrep_rule_files(tree, policy, Path(rules_tmp))
         scanners = edges.scanners(scanner_settings(edges.env, configs).with_policy(policy))
@@ -160,7 +161,7 @@ def run_scan(args: argparse.Namespace, edges: Edges, repo_path: Path, base: str,
         show = not args.no_progress and err.is_terminal
         with _progress(err, show) as on_progress:
             options = AnalyseOptions(diff_scope=DiffScope(args.diff_scope) if args.diff_scope else None,
-                                     policy_source=source, progress=on_progress)
+                                     policy_source=source, progress=on_progress, risk_model=risk_model)
             blobs = localgit.GitBlobSource(repo)
             report = analyse(change, policy, blobs, scanners, reviewer, options, base=blobs)
     code = exit_code(report.decision, args.fail_on or policy.settings.fail_on)
@@ -339,13 +340,16 @@ def _read(path: str) -> str:
 
 
 def _risk_model(config: LLMConfig, path: str | None) -> RiskModel | None:
+    """``--calibration FILE`` or the policy's ``llm.routing.calibration``, read from the current
+    directory (``govbot route --diff``: there is no base branch to read it from)."""
     path = path or config.routing.calibration
     if not path or config.routing.router != "learned":
         return None
     try:
-        return load_calibration(default_model(), Path(path))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"calibration {path}: {exc}") from exc
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"calibration {path}: {exc.strerror}") from exc
+    return calibrated_model(default_model(), data, path)
 
 
 def route_command(args: argparse.Namespace, edges: Edges) -> int:
@@ -362,6 +366,8 @@ def route_command(args: argparse.Namespace, edges: Edges) -> int:
             report = analyse(change, policy, localgit.GitBlobSource(repo), scanners, None,
                              AnalyseOptions(policy_source=source))
         findings, config = report.findings, policy.llm
+        risk_model = (_risk_model(config, args.calibration) if args.calibration
+                      else base_calibrated_model(tree, config, default_model()))
     else:
         config = _config(args.policy)
         text = _read(args.diff)
@@ -370,11 +376,12 @@ def route_command(args: argparse.Namespace, edges: Edges) -> int:
             where = "standard input" if args.diff == "-" else args.diff
             raise ConfigError(f"{where} is not a unified diff: no 'diff --git' or '--- a/…' / '+++ b/…' file "
                               "header found (make one with: git diff main...HEAD > change.diff)")
+        risk_model = _risk_model(config, args.calibration)
     env = LLMEnvironment.from_env(edges.env)
     models = resolve_models(config, env, default_catalogue())
     authorship = Authorship(ai_generated=AIVerdict.YES) if args.ai_authored else Authorship()
     route = plan(change, findings, authorship, config, models, force_tier=Tier.PRO if args.deep else None,
-                 risk_model=_risk_model(config, args.calibration))
+                 risk_model=risk_model)
     data = route_json(route)
     if args.format == "json":
         print(json.dumps(data, indent=2, sort_keys=True))

@@ -49,6 +49,7 @@ from govbot.router.incremental import IncrementalPlan, merge_findings, scope_pat
 from govbot.router.plan import plan as plan_route
 from govbot.router.redact import Redaction, Redactor
 from govbot.router.review import LLMEnvironment, ReviewOutcome, ReviewRequest, review
+from govbot.router.riskmodel import RiskModel
 from govbot.router.verify import apply as apply_verdicts
 from govbot.router.verify import needs_verifying
 
@@ -76,6 +77,9 @@ class AnalyseOptions:
     progress: Progress | None = None
     # incremental LLM review of a new push (router/incremental.py); None or mode "full": review all
     incremental: IncrementalPlan | None = None
+    # the risk model with the policy's llm.routing.calibration applied, loaded by the edge from the
+    # base branch (router/repocalibrate.calibrated_model); None: the shipped model
+    risk_model: RiskModel | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,7 @@ def analyse(
         findings += added_suppressions([f for f in change.files if f.path in analysed], source)
         findings += injections
         route, llm, llm_findings, scores = _llm_review(change, tuple(findings), authorship, policy, reviewer,
-                                                       options.incremental)
+                                                       options.incremental, options.risk_model)
         # The verifier's scores are shown on scanner findings; they never remove or change one.
         findings = [f.model_copy(update={"verification": scores[f.fingerprint]}) if f.fingerprint in scores else f
                     for f in findings]
@@ -322,15 +326,17 @@ def _llm_review(
     policy: Policy,
     reviewer: Reviewer | None,
     incremental: IncrementalPlan | None = None,
+    risk_model: RiskModel | None = None,
 ) -> tuple[RoutePlan, LLMSummary, tuple[Finding, ...], Mapping[str, Verification]]:
     if not policy.llm.enabled:
         return RoutePlan(), LLMSummary(reason="LLM review disabled by policy (llm.enabled: false)"), (), {}
     patches = {f.path: f.patch for f in change.files if f.patch}
     if reviewer is None:  # the route is still worked out and shown: which tier, and why
-        route = plan_route(change, findings, authorship, policy.llm, estimate_models(policy.llm), patches=patches)
+        route = plan_route(change, findings, authorship, policy.llm, estimate_models(policy.llm), patches=patches,
+                           risk_model=risk_model)
         return route.route_plan(), LLMSummary(reason="LLM review not requested"), (), {}
     if incremental is None or incremental.mode == "full":
-        outcome = reviewer(ReviewRequest(change, findings, authorship, patches), policy.llm)
+        outcome = reviewer(ReviewRequest(change, findings, authorship, patches, risk_model=risk_model), policy.llm)
         scope = incremental.reason if incremental else None
         return outcome.route, outcome.llm.model_copy(update={"scope": scope}), outcome.findings, \
             outcome.scanner_verdicts
@@ -342,7 +348,7 @@ def _llm_review(
         known = steady_verdicts(incremental, [*scanner, *incremental.carried], policy.llm.verifier.context_lines)
         reverify = tuple(f for f in incremental.carried if needs_verifying(f) and f.fingerprint not in known)
     request = ReviewRequest(change, findings, authorship, patches, sent, since=incremental.since, known=known,
-                            reverify=reverify)
+                            reverify=reverify, risk_model=risk_model)
     outcome = reviewer(request, policy.llm)
     carried_kept, carried_hidden = apply_verdicts(incremental.carried, outcome.carried_verdicts)
     plan = replace(incremental, carried=tuple(carried_kept))

@@ -325,7 +325,7 @@ def _is_identifier_rename(removed: list[str], added: list[str]) -> bool:
 
 
 def classify_files(
-    files: Sequence[tuple[str, str, str | None, bool]], rules: RoutingRules
+    files: Sequence[tuple[str, str, str | None, bool]], rules: RoutingRules, *, content_rules: bool = True
 ) -> tuple[FileClass, ...]:
     """Classify a PR's files, given as ``(path, patch, old_path, binary)``, in order.
 
@@ -334,6 +334,9 @@ def classify_files(
     ``unexamined``. That can only add scrutiny: an unexamined file that is not lint-level by its
     path counts as security-sensitive (see ``FileClass.is_risk``), and its line count is its
     diff's, which is never lower than the lines it changes.
+
+    ``content_rules=False`` leaves out the ``security_code`` regexes (the slowest part): the
+    learned router reads the same lines through its own features and keeps only the floors.
     """
     left = rules.scan_limit_chars
     memo: dict[str, int] = {}  # path token -> category index, for this PR only
@@ -341,7 +344,8 @@ def classify_files(
     for path, patch, old_path, binary in files:
         if len(patch) <= left:
             left -= len(patch)
-            out.append(classify_file(path, patch, rules, old_path=old_path, binary=binary, memo=memo))
+            out.append(classify_file(path, patch, rules, old_path=old_path, binary=binary, memo=memo,
+                                     content_rules=content_rules))
         else:
             out.append(classify_path(path, patch, rules, old_path=old_path, binary=binary, memo=memo))
     return tuple(out)
@@ -349,14 +353,14 @@ def classify_files(
 
 def classify_file(
     path: str, patch: str, rules: RoutingRules, *, old_path: str | None = None, binary: bool = False,
-    memo: dict[str, int] | None = None,
+    memo: dict[str, int] | None = None, content_rules: bool = True,
 ) -> FileClass:
     """Classify one changed file from its path(s) and its unified diff (added and removed lines)."""
     removed, added = changed_lines(patch)
     changed = len(removed) + len(added)
     paths = (path,) if not old_path or old_path == path else (path, old_path)
     kind = _path_kind(paths, rules, memo)
-    risk = _risk(paths, kind, removed, added, rules)
+    risk = _risk(paths, kind, removed, added, rules, content_rules=content_rules)
     if risk:
         return FileClass(path=path, risk=risk, changed=changed)
     return FileClass(path=path, lint=_lint(path, kind, removed, added, rules, binary=binary,
@@ -427,7 +431,8 @@ def _path_risk(paths: tuple[str, ...], kind: _PathKind, rules: RoutingRules) -> 
 
 
 def _risk(
-    paths: tuple[str, ...], kind: _PathKind, removed: list[str], added: list[str], rules: RoutingRules
+    paths: tuple[str, ...], kind: _PathKind, removed: list[str], added: list[str], rules: RoutingRules, *,
+    content_rules: bool = True,
 ) -> tuple[str, ...]:
     reasons: list[str] = []
     path = paths[0]
@@ -443,13 +448,14 @@ def _risk(
         reasons.append(f"dependency manifest {path}")
     if kind.token:
         reasons.append(f"security-relevant path {path} ({kind.token})")
-    code = _code_categories(path, removed + added, rules)
+    # without the content rules, a new suppression comment still keeps the file from lint-level
+    code = _code_categories(path, removed + added, rules, only=None if content_rules else "suppression")
     if code:
         reasons.append(f"security-relevant code in {path} ({', '.join(code)})")
     return tuple(reasons)
 
 
-def _code_categories(path: str, lines: list[str], rules: RoutingRules) -> list[str]:
+def _code_categories(path: str, lines: list[str], rules: RoutingRules, only: str | None = None) -> list[str]:
     """Categories whose regex matches a changed line; comments count only for suppressions.
 
     The regexes run over the joined lines, so a ``\\s`` may span two of them: kept as it was, since
@@ -460,6 +466,8 @@ def _code_categories(path: str, lines: list[str], rules: RoutingRules) -> list[s
     lowered = {"all": everything.lower(), "code": code.lower()}
     found = []
     for rule in rules.code:
+        if only is not None and rule.name != only:
+            continue
         which = "all" if rule.name == "suppression" else "code"
         if rule.fires(everything if which == "all" else code, lowered[which]):
             found.append(rule.name)

@@ -43,6 +43,26 @@ RESERVED_REPOS = frozenset(
 )
 RESERVED_OWNERS = frozenset({"pallets"})
 EXCLUDED_REPOS = frozenset({"tensorflow/tensorflow"})
+# Former names and forks that share one project's history: one repository per project, so that no
+# commit can sit in a training fold under one name and in a test fold under another.
+ALIASES = {
+    "element-hq/synapse": "matrix-org/synapse",
+    "rohe/pysaml2": "identitypython/pysaml2",
+    "unrud/radicale": "kozea/radicale",
+    "theupdateframework/tuf": "theupdateframework/python-tuf",
+    "wichert/pyrad": "pyradius/pyrad",
+    "samuelcolvin/pydantic": "pydantic/pydantic",
+    "jimmo/micropython": "micropython/micropython",
+    "legrandin/pycrypto": "dlitz/pycrypto",
+    "shantonru/salt": "saltstack/salt",
+    "twangboy/salt": "saltstack/salt",
+    "gzpan123/pip": "pypa/pip",
+    "trevp/tlslite": "tlsfuzzer/tlslite-ng",
+    "secureauthcorp/impacket": "fortra/impacket",
+    "starlite-api/starlite": "litestar-org/litestar",
+    "toastdriven/django-tastypie": "django-tastypie/django-tastypie",
+    "pytorchlightning/pytorch-lightning": "lightning-ai/pytorch-lightning",
+}
 
 _COMMIT_URL = re.compile(r"https?://github\.com/([\w.-]+)/([\w.-]+)/commit/([0-9a-f]{7,40})", re.I)
 _REPO_URL = re.compile(r"https?://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$", re.I)
@@ -58,8 +78,10 @@ class Row:
 
 
 def normalise_repo(owner: str, name: str) -> str:
+    """``owner/name`` in lower case, former names and forks mapped to the project's one name."""
     name = name.removesuffix(".git")
-    return f"{owner}/{name}".lower()
+    repo = f"{owner}/{name}".lower()
+    return ALIASES.get(repo, repo)
 
 
 def is_refused(repo: str) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from govbot.checks.injection import RULE_ID as INJECTION_RULE_ID
 from govbot.checks.registry import SCANNER_NAMES
@@ -32,7 +32,14 @@ from govbot.policy.llm_config import LLMConfig
 from govbot.router.catalogue import ModelSet, ModelSpec, max_cost_usd
 from govbot.router.chunk import FilePatch, estimate_tokens, make_chunks
 from govbot.router.classify import FileClass, RoutingRules, classify_files, default_rules
-from govbot.router.features import change_features
+from govbot.router.features import (
+    DEPENDENCY_FILES,
+    TOOL_CONFIG,
+    change_features,
+    code_lint_kind,
+    file_kind,
+    only_strings_changed,
+)
 from govbot.router.riskmodel import RiskModel, default_model
 
 SCANNER_TOOLS = frozenset(SCANNER_NAMES)
@@ -93,8 +100,10 @@ def plan(
     ``llm.routing.router: rules``)."""
     rules = rules or default_rules()
     patches = patches or {}
+    learned = config.routing.router == "learned"
     texts = {f.path: patches.get(f.path, f.patch or "") for f in change.files}
-    classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], rules)
+    classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], rules,
+                             content_rules=not learned)
     reasons: list[str] = []
     if not config.enabled:
         return Route(tier=Tier.NONE, reasons=("LLM review disabled by policy (llm.enabled: false)",),
@@ -102,19 +111,22 @@ def plan(
     if not change.files:
         return Route(tier=Tier.NONE, reasons=("no changed files",), skip_reason="no changed files")
 
-    if config.routing.router == "learned":
-        floors = floor_reasons(classes, texts, findings)
-        if not floors and all(c.lint for c in classes):
-            risk = []  # lint-level by the rules: mini, never scored (the calibration counts these as misses)
-        else:
-            risk = learned_risk(change, classes, texts, findings, authorship, config,
-                                risk_model or default_model(), reasons, floors)
+    dependency_only = False
+    if learned:
+        classes = tuple(lint_by_shape(c, texts[c.path]) for c in classes)
+        risk, dependency_only = _learned_decision(change, classes, texts, findings, authorship, config,
+                                                  risk_model or default_model(), reasons)
     else:
         risk = _risk_reasons(classes, findings, authorship, rules.scan_limit_chars)
-    lint = not risk and all(c.lint for c in classes)
+    lint = not risk and (dependency_only or all(c.lint for c in classes))
     if risk:
         tier = Tier.PRO
         reasons.extend(risk)
+    elif dependency_only:
+        tier = Tier.MINI
+        reasons.append(f"dependency or tool-configuration change only ({len(change.files)} file(s)): the "
+                       "supply-chain checks report new, unpinned or re-indexed dependencies, install hooks and "
+                       "workflow permissions; mini reviews the rest")
     elif lint:
         kinds = sorted({c.lint or "" for c in classes})
         tier = Tier.MINI
@@ -141,6 +153,7 @@ UNTRUSTED_EXPRESSION = re.compile(
     r"\$\{\{[^}]*\b(github\.event\.(issue|pull_request|comment|review|review_comment|pages|commits|head_commit|"
     r"discussion|workflow_run)\b[^}]*|github\.head_ref)[^}]*\}\}|\bpull_request_target\b"
 )
+WRITE_PERMISSION = re.compile(r"^\s*(permissions\s*:\s*write-all|[a-z-]+\s*:\s*write)\b")
 PROMPT_INJECTION_RULE = "govbot:prompt-injection"
 
 
@@ -174,44 +187,83 @@ def floor_reasons(
         for r in c.risk:
             if r.startswith("agent instruction file"):
                 reasons.append(r)
-            elif r.startswith("CI/CD workflow") and any(
-                UNTRUSTED_EXPRESSION.search(line[1:])
-                for line in texts.get(c.path, "").splitlines() if line.startswith("+") and not line.startswith("+++")
-            ):
-                reasons.append(f"CI workflow change with untrusted expressions or pull_request_target: {c.path}")
+            elif r.startswith("CI/CD workflow"):
+                added = [line[1:] for line in texts.get(c.path, "").splitlines()
+                         if line.startswith("+") and not line.startswith("+++")]
+                if any(UNTRUSTED_EXPRESSION.search(line) for line in added):
+                    reasons.append(f"CI workflow change with untrusted expressions or pull_request_target: {c.path}")
+                elif any(WRITE_PERMISSION.search(line) for line in added):
+                    reasons.append(f"CI workflow change granting a write permission: {c.path}")
     return reasons
+
+
+def lint_by_shape(c: FileClass, patch: str) -> FileClass:
+    """Under the learned router a file is also lint-level when its change is formatter output,
+    whitespace, comments or sorted imports (``features.code_lint_kind``), or linter/formatter
+    configuration, whatever its path says; floors are decided before and are not affected."""
+    if c.unexamined:
+        return c
+    if c.lint in {"whitespace/formatting", "rename"}:
+        # the rules compare changed lines only: a block moved past other code, or a changed string
+        # ("STATUS" -> "SETTINGS" in a permission check), is no reformat and no rename
+        if c.lint == "rename" and only_strings_changed(patch):
+            return replace(c, lint=None)
+        if c.lint == "whitespace/formatting" and file_kind(c.path) in {"code", "test"}:
+            return replace(c, lint=code_lint_kind(c.path, patch))
+        return c
+    if c.lint:
+        return c
+    if TOOL_CONFIG.search(c.path):
+        return replace(c, lint="linter/formatter config")
+    kind = code_lint_kind(c.path, patch)
+    return replace(c, lint=kind) if kind else c
+
+
+def _learned_decision(
+    change: ChangeSet, classes: Sequence[FileClass], texts: Mapping[str, str], findings: Sequence[Finding],
+    authorship: Authorship, config: LLMConfig, model: RiskModel, notes: list[str],
+) -> tuple[list[str], bool]:
+    """``(pro reasons, dependency-only)`` under the learned router, in order: floors; lint-level
+    (mini, never scored: the calibration counts a fix routed so as a miss); dependency or tool
+    configuration only (mini plus the supply-chain findings); the score against the threshold."""
+    floors = floor_reasons(classes, texts, findings)
+    if not floors and all(c.lint for c in classes):
+        return [], False
+    if not floors and all(DEPENDENCY_FILES.search(f.path) or TOOL_CONFIG.search(f.path) for f in change.files):
+        return [], True
+    scored = learned_risk(change, classes, texts, config, model, notes)  # shown beside a floor too
+    return _with_authorship([*floors, *scored], authorship), False
+
+
+def _with_authorship(risk: list[str], authorship: Authorship) -> list[str]:
+    if risk and authorship.ai_generated is AIVerdict.YES:
+        agents = f" ({', '.join(authorship.agents)})" if authorship.agents else ""
+        risk.append(f"AI-authored change{agents} touches security-sensitive code")
+    return risk
 
 
 def learned_risk(
     change: ChangeSet,
     classes: Sequence[FileClass],
     texts: Mapping[str, str],
-    findings: Sequence[Finding],
-    authorship: Authorship,
     config: LLMConfig,
     model: RiskModel,
     notes: list[str],
-    floors: Sequence[str],
 ) -> list[str]:
     """Pro reasons under the learned router (empty: not security-sensitive); the score and threshold
     are always recorded in ``notes`` so every route explains itself."""
     feats = change_features([(f.path, texts[f.path]) for f in change.files], classes)
-    score = model.score(feats)
+    score, top_features = model.assess(feats, 4)
     target = config.routing.recall_target
     threshold = model.threshold(target)
-    top = ", ".join(f"{n} {c:+.2f}" for n, c in model.explain(feats, 4)) or "none"
+    top = ", ".join(f"{n} {c:+.2f}" for n, c in top_features) or "none"
     verdict = ">=" if score >= threshold else "<"
     line = (f"risk score {score:.2f} {verdict} threshold {threshold:.2f} (model {model.version}, "
             f"recall target {target:.0%}); top features: {top}")
-    risk = list(floors)
     if score >= threshold:
-        risk.append(line)
-    else:
-        notes.append(line)
-    if risk and authorship.ai_generated is AIVerdict.YES:
-        agents = f" ({', '.join(authorship.agents)})" if authorship.agents else ""
-        risk.append(f"AI-authored change{agents} touches security-sensitive code")
-    return risk
+        return [line]
+    notes.append(line)
+    return []
 
 
 def _risk_reasons(
@@ -224,10 +276,7 @@ def _risk_reasons(
     if unread:
         reasons.append(f"{unread} file(s) beyond the router's scan bound ({scan_limit} diff characters per PR): "
                        "content not examined, treated as security-sensitive")
-    if reasons and authorship.ai_generated is AIVerdict.YES:
-        agents = f" ({', '.join(authorship.agents)})" if authorship.agents else ""
-        reasons.append(f"AI-authored change{agents} touches security-sensitive code")
-    return reasons
+    return _with_authorship(reasons, authorship)
 
 
 def _difficulty(change: ChangeSet, classes: Sequence[FileClass], config: LLMConfig) -> tuple[Tier, str]:

@@ -28,6 +28,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from govbot.core.errors import ConfigError
+from govbot.core.ports import BaseTree
+from govbot.policy.llm_config import LLMConfig
 from govbot.router.riskmodel import RiskModel
 
 CALIBRATION_FORMAT = "govbot-risk-calibration"
@@ -84,3 +87,32 @@ def apply_calibration(model: RiskModel, doc: Mapping[str, Any]) -> RiskModel:
 
 def load_calibration(model: RiskModel, path: Path) -> RiskModel:
     return apply_calibration(model, json.loads(path.read_text("utf-8")))
+
+
+MAX_CALIBRATION_BYTES = 2_000_000
+
+
+def calibrated_model(model: RiskModel, data: bytes | None, where: str) -> RiskModel:
+    """The model with the calibration file ``data`` applied (read by the edge from ``where``: the
+    base branch, like the policy, so a pull request cannot loosen its own routing). An absent,
+    oversized or foreign file is a configuration error, never a silent fall-back."""
+    if data is None:
+        raise ConfigError(f"llm.routing.calibration: {where} not found (write it with `govbot router calibrate`)")
+    if len(data) > MAX_CALIBRATION_BYTES:
+        raise ConfigError(f"llm.routing.calibration: {where} is larger than {MAX_CALIBRATION_BYTES} bytes")
+    try:
+        return apply_calibration(model, json.loads(data.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"llm.routing.calibration: {where}: {exc}") from exc
+
+
+def base_calibrated_model(tree: BaseTree, config: LLMConfig, model: RiskModel) -> RiskModel | None:
+    """The policy's ``llm.routing.calibration`` read from the base tree (like the policy: a pull
+    request cannot loosen its own routing) and applied to ``model``; None when the policy names no
+    file or routes by the rules. Every edge (``govbot scan``, ``govbot route --repo``, the Action)
+    reads it through here."""
+    path = config.routing.calibration
+    if not path or config.routing.router != "learned":
+        return None
+    where = f"{path}@{tree.label} (base branch)"
+    return calibrated_model(model, tree.read_file(path, MAX_CALIBRATION_BYTES), where)

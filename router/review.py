@@ -42,6 +42,7 @@ from govbot.router.fallback import Caller, ClientFactory, ClientPool, TierResult
 from govbot.router.ledger import Ledger
 from govbot.router.plan import Route, plan
 from govbot.router.redact import Redaction, Redactor, flagged_lines
+from govbot.router.riskmodel import RiskModel
 from govbot.router.verify import apply, items_for, verify
 
 __all__ = ["LLMEnvironment", "ReviewOutcome", "ReviewRequest", "review"]
@@ -67,6 +68,7 @@ class ReviewRequest:
     # finding since the last review), by fingerprint, and the carried LLM findings to score again
     known: Mapping[str, Verification] = field(default_factory=dict)
     reverify: tuple[Finding, ...] = ()
+    risk_model: RiskModel | None = None  # the policy's calibration applied (None: the shipped model)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ def review(
     route = plan(
         request.change, request.findings, request.authorship, config, models,
         patches=request.patches, force_tier=force, pr_text=pr_text, rules=seams.rules(),
+        risk_model=request.risk_model,
     )
     if route.skip_reason is not None:
         reason = (

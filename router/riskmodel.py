@@ -8,18 +8,35 @@ scikit-learn at runtime.
 
 from __future__ import annotations
 
+import heapq
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zlib import crc32
 
 from govbot.router.calibration import conformal_threshold
-from govbot.router.features import FEATURE_VERSION, bucket
+from govbot.router.features import FEATURE_VERSION
 
 MODEL_FORMAT = "govbot-risk-model"
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree over named features: node ``i`` goes ``left[i]`` when the feature's
+    value is ``<= threshold[i]``, else ``right[i]``; ``value[i]`` is the node's raw score (leaves:
+    the tree's output), so a path's steps say how much each split feature moved the score."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    leaf: tuple[bool, ...]
+    value: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -27,25 +44,74 @@ class RiskModel:
     version: str
     buckets: int
     intercept: float
-    weights: Mapping[int, float]
+    weights: Mapping[int, float]  # linear model over hashed features (empty for trees)
     positive_scores: tuple[float, ...]  # held-out security changes, sorted
     meta: Mapping[str, Any]
+    names: tuple[str, ...] = ()  # trees: feature index -> feature name
+    trees: tuple[Tree, ...] = ()  # gradient-boosted trees: score = intercept + sum of leaf values
 
     def threshold(self, target_recall: float) -> float:
         return conformal_threshold(self.positive_scores, target_recall)
 
     def score(self, feats: Mapping[str, float]) -> float:
-        total = self.intercept
-        for name, value in feats.items():
-            total += self.weights.get(bucket(name, self.buckets), 0.0) * value
-        return total
+        return self.assess(feats, 0)[0]
 
     def explain(self, feats: Mapping[str, float], top: int = 5) -> list[tuple[str, float]]:
         """The features that pushed the score most towards Pro, with their contributions."""
-        contrib = [(name, self.weights.get(bucket(name, self.buckets), 0.0) * value)
-                   for name, value in feats.items() if name != "bias"]
-        contrib.sort(key=lambda item: (-item[1], item[0]))
-        return [(n, round(c, 3)) for n, c in contrib[:top] if c > 0]
+        return self.assess(feats, top)[1]
+
+    def assess(self, feats: Mapping[str, float], top: int) -> tuple[float, list[tuple[str, float]]]:
+        """The score and the ``top`` features that pushed it most towards Pro, in one pass."""
+        if self.trees:
+            return self._assess_trees(feats, top)
+        weights, buckets = self.weights, self.buckets
+        contributions = [self.intercept]
+        positive: list[tuple[float, str]] = []
+        for name, value in feats.items():
+            c = weights.get(crc32(name.encode("utf-8")) % buckets, 0.0) * value
+            contributions.append(c)
+            if c > 0 and name != "bias":
+                positive.append((c, name))
+        best = heapq.nsmallest(top, positive, key=lambda item: (-item[0], item[1])) if top else []
+        # fsum is exact, so the score does not depend on the features' (hash-seeded) order
+        return math.fsum(contributions), [(n, round(c, 3)) for c, n in best]
+
+
+    def _assess_trees(self, feats: Mapping[str, float], top: int) -> tuple[float, list[tuple[str, float]]]:
+        """Walk every tree; a feature's contribution is the change of node value at its splits
+        along the paths taken (summed over trees), so the top features explain the score."""
+        names = self.names
+        contributions = [self.intercept]
+        by_feature: dict[int, float] = {}
+        for t in self.trees:
+            node = 0
+            while not t.leaf[node]:
+                f = t.feature[node]
+                nxt = t.left[node] if feats.get(names[f], 0.0) <= t.threshold[node] else t.right[node]
+                by_feature[f] = by_feature.get(f, 0.0) + t.value[nxt] - t.value[node]
+                node = nxt
+            contributions.append(t.value[node])
+        # a tree splits on absent features too: name each with its value ("shape:no_code=0")
+        positive = [(c, f"{names[f]}={feats.get(names[f], 0.0):.3g}") for f, c in by_feature.items() if c > 0]
+        best = heapq.nsmallest(top, positive, key=lambda item: (-item[0], item[1])) if top else []
+        return math.fsum(contributions), [(n, round(c, 3)) for c, n in best]
+
+
+def _parse_trees(data: Mapping[str, Any], n_names: int) -> tuple[Tree, ...]:
+    trees = []
+    for t in data.get("trees", ()):
+        tree = Tree(feature=tuple(int(x) for x in t["feature"]), threshold=tuple(float(x) for x in t["threshold"]),
+                    left=tuple(int(x) for x in t["left"]), right=tuple(int(x) for x in t["right"]),
+                    leaf=tuple(bool(x) for x in t["leaf"]), value=tuple(float(x) for x in t["value"]))
+        n = len(tree.leaf)
+        if not n or any(len(a) != n for a in (tree.feature, tree.threshold, tree.left, tree.right, tree.value)):
+            raise ValueError("tree arrays of different lengths")
+        for i in range(n):
+            if not tree.leaf[i] and not (i < tree.left[i] < n and i < tree.right[i] < n
+                                         and 0 <= tree.feature[i] < n_names):
+                raise ValueError("tree node out of range")  # children after parents: every walk ends
+        trees.append(tree)
+    return tuple(trees)
 
 
 def parse_model(data: Mapping[str, Any]) -> RiskModel:
@@ -54,14 +120,19 @@ def parse_model(data: Mapping[str, Any]) -> RiskModel:
     if data.get("feature_version") != FEATURE_VERSION:
         raise ValueError(f"model features v{data.get('feature_version')}, this govbot computes v{FEATURE_VERSION}")
     buckets = int(data["buckets"])
-    weights = {int(i): float(w) for i, w in data["weights"]}
+    weights = {int(i): float(w) for i, w in data.get("weights", ())}
     if any(not 0 <= i < buckets for i in weights):
         raise ValueError("weight index out of range")
+    names = tuple(str(n) for n in data.get("names", ()))
+    trees = _parse_trees(data, len(names))
+    if not weights and not trees:
+        raise ValueError("neither weights nor trees")
     scores = tuple(sorted(float(s) for s in data["positive_scores"]))
     if not scores:
         raise ValueError("no calibration scores")
     return RiskModel(version=str(data["version"]), buckets=buckets, intercept=float(data["intercept"]),
-                     weights=weights, positive_scores=scores, meta=dict(data.get("meta", {})))
+                     weights=weights, positive_scores=scores, meta=dict(data.get("meta", {})), names=names,
+                     trees=trees)
 
 
 def dump_model(
@@ -76,6 +147,28 @@ def dump_model(
         "buckets": buckets,
         "intercept": round(float(intercept), digits),
         "weights": [[i, round(float(w), digits)] for i, w in enumerate(weights) if round(float(w), digits) != 0],
+        "positive_scores": sorted(round(float(s), digits) for s in positive_scores),
+        "meta": dict(meta),
+    }
+
+
+def dump_trees(
+    *, version: str, intercept: float, names: Sequence[str], trees: Sequence[Mapping[str, Sequence[Any]]],
+    positive_scores: Sequence[float], meta: Mapping[str, Any], digits: int = 6,
+) -> dict[str, Any]:
+    """The JSON document of a gradient-boosted tree model (see ``Tree``); thresholds kept exact."""
+    return {
+        "format": MODEL_FORMAT,
+        "kind": "gbt",
+        "version": version,
+        "feature_version": FEATURE_VERSION,
+        "buckets": 1,
+        "intercept": round(float(intercept), digits),
+        "names": list(names),
+        "trees": [{"feature": [int(x) for x in t["feature"]], "threshold": [float(x) for x in t["threshold"]],
+                   "left": [int(x) for x in t["left"]], "right": [int(x) for x in t["right"]],
+                   "leaf": [int(bool(x)) for x in t["leaf"]], "value": [round(float(x), digits) for x in t["value"]]}
+                  for t in trees],
         "positive_scores": sorted(round(float(s), digits) for s in positive_scores),
         "meta": dict(meta),
     }

@@ -26,12 +26,12 @@ from govbot.policy.llm_config import LLMConfig
 from govbot.router.calibration import conformal_threshold, summary
 from govbot.router.catalogue import ModelSet
 from govbot.router.classify import classify_files, default_rules
-from govbot.router.features import bucket, change_features
-from govbot.router.plan import _difficulty, floor_reasons, plan
-from govbot.router.riskmodel import dump_model
+from govbot.router.features import DEPENDENCY_FILES, TOOL_CONFIG, bucket, change_features
+from govbot.router.plan import _difficulty, floor_reasons, lint_by_shape, plan
+from govbot.router.riskmodel import dump_model, dump_trees
 
 BUCKETS = 1 << 15
-LEARNERS = ("logistic", "knn", "gbt", "rules")
+LEARNERS = ("logistic", "knn", "gbt", "mlp", "rules")
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ class Prepared:
     feats: Mapping[str, float]
     rules_tier: str  # the rules-only router's tier
     floor: bool
-    lint: bool  # all files lint-level by the rules
+    lint: bool  # all files lint-level (the rules, or the learned router's shape rules)
     small_tier: str  # mini or standard by the difficulty limits
+    dependency_only: bool = False  # manifests, lock files, tool config only: mini + supply-chain checks
 
 
 def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, models: ModelSet) -> Prepared | None:
@@ -56,24 +57,28 @@ def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, model
         return None
     rules = default_rules()
     texts = {f.path: f.patch or "" for f in change.files}
-    classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], rules)
+    # exactly what plan() computes under the learned router
+    classes = tuple(lint_by_shape(c, texts[c.path]) for c in classify_files(
+        [(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], rules, content_rules=False))
     rules_cfg = config.model_copy(update={"routing": config.routing.model_copy(update={"router": "rules"})})
     rules_tier = plan(change, (), Authorship(), rules_cfg, models).tier.value
     floor = bool(floor_reasons(classes, texts, ()))
     small, _ = _difficulty(change, classes, config)
+    deps = all(DEPENDENCY_FILES.search(f.path) or TOOL_CONFIG.search(f.path) for f in change.files)
     return Prepared(repo, sha, label, len(diff.encode("utf-8", "surrogateescape")),
                     change_features([(f.path, texts[f.path]) for f in change.files], classes),
-                    rules_tier, floor, all(c.lint for c in classes), small.value)
+                    rules_tier, floor, all(c.lint for c in classes), small.value, deps)
 
 
 NEVER_PRO = -1e9  # the calibration score of a security fix that plan() would never send to pro
 
 
 def route_tier(p: Prepared, score: float, threshold: float) -> str:
-    """plan()'s order: floors -> pro; rules' lint-level -> mini; score >= threshold -> pro; size."""
+    """plan()'s order: floors -> pro; lint-level or dependency-only -> mini; score >= threshold -> pro;
+    size."""
     if p.floor:
         return Tier.PRO.value
-    if p.lint:
+    if p.lint or p.dependency_only:
         return Tier.MINI.value
     return Tier.PRO.value if score >= threshold else p.small_tier
 
@@ -96,15 +101,19 @@ def design(rows: Sequence[Prepared], buckets: int = BUCKETS) -> Any:
     return csr_matrix((np.array(data), np.array(cols), np.array(ptr)), shape=(len(rows), buckets))
 
 
-def dense_names(rows: Iterable[Prepared], min_rows: int = 20) -> list[str]:
-    """Named non-token features (shape, cues, rules, kinds, extensions) seen in at least ``min_rows``
-    rows, for the tree learner."""
+def dense_names(rows: Iterable[Prepared], min_rows: int = 20, max_tokens: int = 300) -> list[str]:
+    """Named features for the tree and MLP learners: every non-token feature (shape, cues, rules,
+    kinds, extensions) seen in at least ``min_rows`` rows, plus the ``max_tokens`` most frequent
+    token and path features."""
     seen: dict[str, int] = {}
     for p in rows:
         for n in p.feats:
-            if not n.startswith(("+tok:", "-tok:", "=tok:", "path:")):
-                seen[n] = seen.get(n, 0) + 1
-    return sorted(n for n, c in seen.items() if c >= min_rows)
+            seen[n] = seen.get(n, 0) + 1
+    tokenish = ("+tok:", "-tok:", "=tok:", "ctx:", "path:")
+    named = [n for n, c in seen.items() if c >= min_rows and not n.startswith(tokenish)]
+    tokens = sorted((n for n, c in seen.items() if c >= min_rows and n.startswith(tokenish)),
+                    key=lambda n: (-seen[n], n))[:max_tokens]
+    return sorted(named + tokens)
 
 
 def make_learner(kind: str, seed: int = 0) -> Any:
@@ -121,7 +130,12 @@ def make_learner(kind: str, seed: int = 0) -> Any:
                                                                 algorithm="brute"))
     if kind == "gbt":
         return HistGradientBoostingClassifier(max_iter=120, learning_rate=0.1, max_leaf_nodes=15,
-                                              class_weight="balanced", random_state=seed)
+                                              l2_regularization=1.0, class_weight="balanced", random_state=seed)
+    if kind == "mlp":
+        from sklearn.neural_network import MLPClassifier
+
+        return make_pipeline(Normalizer(), MLPClassifier(hidden_layer_sizes=(32,), alpha=1e-3, max_iter=100,
+                                                         early_stopping=True, random_state=seed))
     raise ValueError(kind)
 
 
@@ -133,7 +147,7 @@ def _scores(model: Any, kind: str, x: Any) -> Any:
 
 
 def _features_for(kind: str, rows: Sequence[Prepared], names: Sequence[str]) -> Any:
-    if kind == "gbt":
+    if kind in {"gbt", "mlp"}:
         index = {n: i for i, n in enumerate(names)}
         x = np.zeros((len(rows), len(names)))
         for r, p in enumerate(rows):
@@ -208,12 +222,41 @@ def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: S
 
 
 def ship_logistic(rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The shipped model: logistic regression fitted on 3/4 of the repositories, with the risk
-    scores of the held-out quarter's security fixes for the conformal threshold."""
+    """Logistic regression fitted on 3/4 of the repositories, with the risk scores of the held-out
+    quarter's security fixes for the conformal threshold."""
     model, _, pos_scores, _ = fit_and_calibrate("logistic", rows, target)
     weights = model.coef_[0]
     return dump_model(version=version, buckets=BUCKETS, intercept=float(model.intercept_[0]), weights=weights,
                       positive_scores=pos_scores, meta=dict(meta))
+
+
+def export_trees(model: Any) -> tuple[float, list[dict[str, list[Any]]]]:
+    """``(baseline, trees)`` of a fitted binary ``HistGradientBoostingClassifier``, read from its
+    fitted predictors (read only). Internal node values are scaled by the learning rate like the
+    leaves, so the differences along a path add up to the leaf value (the route's explanation)."""
+    rate = float(model.learning_rate)
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        value = np.where(leaf, nodes["value"], nodes["value"] * rate)
+        trees.append({"feature": nodes["feature_idx"].tolist(), "threshold": nodes["num_threshold"].tolist(),
+                      "left": nodes["left"].tolist(), "right": nodes["right"].tolist(), "leaf": leaf.tolist(),
+                      "value": value.tolist()})
+    return float(np.ravel(model._baseline_prediction)[0]), trees
+
+
+def ship_gbt(rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Gradient-boosted trees on the named features, fitted and calibrated like ``ship_logistic``."""
+    model, _, pos_scores, _ = fit_and_calibrate("gbt", rows, target)
+    fit, _ = split_calibration([p.repo for p in rows])
+    names = dense_names([rows[i] for i in fit])  # the columns fit_and_calibrate used
+    baseline, trees = export_trees(model)
+    return dump_trees(version=version, intercept=baseline, names=names, trees=trees, positive_scores=pos_scores,
+                      meta=dict(meta))
+
+
+SHIP = {"logistic": ship_logistic, "gbt": ship_gbt}
 
 
 def load_examples(path: str) -> Iterable[dict[str, Any]]:

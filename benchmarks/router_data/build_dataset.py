@@ -86,15 +86,15 @@ def collect(advisories: Path, cache: Path | None, mirrors: dict[str, Path], hist
 
 def write_examples(rows: list[Row], mirrors: dict[str, Path], out_path: Path) -> list[Row]:
     """One JSON line per row with its regenerated diff; rows without a diff are dropped."""
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()  # a commit is one row, even when two repositories (forks) hold it
     kept: list[Row] = []
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with out_path.open("w") as out:
         for r in sorted(rows, key=lambda r: (r.repo, r.sha)):
             gitdir = mirrors.get(r.repo)
-            if (r.repo, r.sha) in seen or is_refused(r.repo) or gitdir is None:
+            if r.sha in seen or is_refused(r.repo) or gitdir is None:
                 continue
-            seen.add((r.repo, r.sha))
+            seen.add(r.sha)
             try:
                 _, diff = commit_diff(gitdir, r.sha)
             except (RuntimeError, subprocess.TimeoutExpired):

@@ -62,6 +62,14 @@ def test_advisory_rows_deduplicate_by_commit() -> None:
     assert len(rows) == 1 and rows[0].evidence.startswith("A-1")
 
 
+def test_former_names_and_forks_map_to_one_repository() -> None:
+    """One project, one group: a commit named under a former name cannot land in another fold."""
+    rows = advisory_rows([record("A-1", "element-hq/synapse", "d" * 40),
+                          record("A-2", "matrix-org/synapse", "d" * 40),
+                          record("A-3", "rohe/pysaml2", "e" * 40)])
+    assert [(r.repo, r.sha[:1]) for r in rows] == [("identitypython/pysaml2", "e"), ("matrix-org/synapse", "d")]
+
+
 def patch(before: str, after: str) -> str:
     return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), "a/f", "b/f"))
 

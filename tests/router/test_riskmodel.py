@@ -9,10 +9,12 @@ from importlib import resources
 
 import pytest
 
+from govbot.checks.supplychain import supply_chain_findings
 from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship, Finding, Severity, Tier
-from govbot.policy.llm_config import LLMConfig, Routing
+from govbot.policy.llm_config import ForceTier, LLMConfig, Routing
 from govbot.router.catalogue import estimate_models
+from govbot.router.features import diff_features
 from govbot.router.plan import plan
 from govbot.router.riskmodel import MODEL_FORMAT, default_model, parse_model
 
@@ -51,22 +53,77 @@ def _config(**routing: object) -> LLMConfig:
     return LLMConfig(routing=Routing(**routing))  # type: ignore[arg-type]
 
 
-def test_plan_is_fast_and_explains_itself() -> None:
+def three_hundred_lines() -> str:
+    """A 300-changed-line PR: 150 lines changed in place in one module."""
     before = "".join(f"value_{i} = compute({i})\n" for i in range(300))
     after = "".join(f"value_{i} = compute({i}, limit=MAX_SIZE)\n" if i % 2 else f"value_{i} = compute({i})\n"
                     for i in range(300))
-    change = changeset_from_diff(diff("pkg/module.py", before, after))
+    return diff("pkg/module.py", before, after)
+
+
+def test_plan_is_fast_and_explains_itself() -> None:
+    change = changeset_from_diff(three_hundred_lines())
+    assert sum(f.additions + f.deletions for f in change.files) == 300
     config = LLMConfig()
     models = estimate_models(config)
     default_model()
     plan(change, (), Authorship(), config, models)
-    start = time.perf_counter()
-    runs = 20
-    for _ in range(runs):
-        route = plan(change, (), Authorship(), config, models)
-    # the 5 ms goal is not met (about 30 ms on this 2-core box under load, see docs/llm.md): guard 100 ms
-    assert (time.perf_counter() - start) / runs < 0.1
+    best = 1.0
+    for _ in range(3):  # CPU time, best of three: the box is shared; the figure is in benchmarks/router_speed.py
+        start = time.process_time()
+        runs = 10
+        for _ in range(runs):
+            route = plan(change, (), Authorship(), config, models)
+        best = min(best, (time.process_time() - start) / runs)
+    assert best < 0.015  # goal 5 ms (about 4 ms of CPU measured); the guard leaves room for slower machines
     assert any("risk score" in r and "threshold" in r and "top features" in r for r in route.reasons)
+
+
+def test_same_inputs_same_route() -> None:
+    """Determinism: a fresh parse of the model file and the same change give the same route, reasons
+    and score to the last digit (the score is an exact sum, whatever the features' order)."""
+    change = changeset_from_diff(three_hundred_lines())
+    config = LLMConfig()
+    models = estimate_models(config)
+    first = plan(change, (), Authorship(), config, models)
+    again = plan(changeset_from_diff(three_hundred_lines()), (), Authorship(), config, models,
+                 risk_model=parse_model(json.loads(shipped_text())))
+    assert (first.tier, first.reasons) == (again.tier, again.reasons)
+    model = default_model()
+    feats = diff_features(three_hundred_lines())
+    reordered = dict(sorted(feats.items(), reverse=True))
+    assert model.assess(feats, 4) == model.assess(reordered, 4)
+
+
+def test_dependency_only_changes_go_to_mini_with_supply_chain_findings_unless_forced() -> None:
+    config = LLMConfig()
+    models = estimate_models(config)
+    text = diff("requirements.txt", "flask==2.0\n", "flask==2.0\nleftpad\n") + diff(
+        ".pre-commit-config.yaml", "  rev: 23.1.0\n", "  rev: 24.2.0\n")
+    change = changeset_from_diff(text)
+    routed = plan(change, (), Authorship(), config, models)
+    assert routed.tier is Tier.MINI and routed.lint
+    assert routed.reasons[0].startswith("dependency or tool-configuration change only (2 file(s))")
+    rules = {f.rule_id for f in supply_chain_findings(change)}
+    assert {"govbot:new-dependency", "govbot:unpinned-dependency"} <= rules  # the deterministic check's job
+    forced = LLMConfig(force_tier=[ForceTier(paths=["requirements*.txt"], tier="pro")])
+    assert plan(change, (), Authorship(), forced, models).tier is Tier.PRO
+    skip = LLMConfig(lint_level="skip")
+    assert plan(change, (), Authorship(), skip, models).tier is Tier.NONE
+    setup_py = changeset_from_diff(diff("setup.py", "x = 1\n", "x = 2\n"))  # code that runs at install
+    assert not plan(setup_py, (), Authorship(), config, models).reasons[0].startswith("dependency")
+
+
+def test_a_reformat_of_a_security_path_is_lint_level_under_the_learned_router() -> None:
+    config = LLMConfig()
+    models = estimate_models(config)
+    text = diff("src/auth/session.py", "def check(a,b):\n    return hmac.compare_digest(a,b)\n",
+                "def check(a, b):\n    return hmac.compare_digest(\n        a, b\n    )\n")
+    routed = plan(changeset_from_diff(text), (), Authorship(), config, models)
+    assert routed.tier is Tier.MINI and routed.reasons == ("lint-level change (whitespace/formatting)",)
+    fix = diff("src/auth/session.py", "def check(a, b):\n    return a == b\n",
+               "def check(a, b):\n    return hmac.compare_digest(a, b)\n")
+    assert "lint-level" not in plan(changeset_from_diff(fix), (), Authorship(), config, models).reasons[0]
 
 
 def test_floors_hold_under_the_learned_router() -> None:
@@ -89,7 +146,7 @@ def test_floors_hold_under_the_learned_router() -> None:
 
 
 def test_recall_target_moves_the_threshold_and_rules_mode_is_the_old_router() -> None:
-    change = changeset_from_diff(diff("requirements.txt", "flask==2.0\n", "flask==2.1\n"))
+    change = changeset_from_diff(diff("pkg/a.py", "def f(x):\n    return x\n", "def f(x):\n    return x + 1\n"))
     models = estimate_models(LLMConfig())
     low = plan(change, (), Authorship(), _config(recall_target=0.5), models)
     assert any("recall target 50%" in r for r in low.reasons)

@@ -13,7 +13,7 @@ from govbot.router.calibration import conformal_threshold, mix_saving, summary, 
 from govbot.router.catalogue import estimate_models
 from govbot.router.features import change_features
 from govbot.router.riskmodel import parse_model
-from govbot.router.train import grouped_cv, prepare, ship_logistic, split_calibration
+from govbot.router.train import fit_and_calibrate, grouped_cv, prepare, ship_gbt, ship_logistic, split_calibration
 
 
 def diff(path: str, before: str, after: str) -> str:
@@ -74,7 +74,7 @@ def test_grouped_cv_and_shipping_are_deterministic() -> None:
     pytest.importorskip("sklearn")  # here, not at import: scikit-learn takes seconds to load
     rows = fixture_rows()
     results = grouped_cv(rows, 0.8, folds=4)
-    assert set(results) == {"logistic", "knn", "gbt", "rules"}
+    assert set(results) == {"logistic", "knn", "gbt", "mlp", "rules"}
     assert results["logistic"]["pro_recall"] == 1.0  # a separable fixture: the learner finds it
     assert results["logistic"]["lint_mini"] == 1.0
     doc = ship_logistic(rows, 0.8, "test", {"note": "fixture"})
@@ -87,8 +87,27 @@ def test_grouped_cv_and_shipping_are_deterministic() -> None:
     assert any(name.startswith(("cue:", "+tok:")) for name, _ in model.explain(sec.feats))
 
 
+@pytest.mark.slow
+def test_shipped_trees_score_exactly_as_scikit_learn() -> None:
+    """The JSON trees, walked in pure Python, give scikit-learn's decision function."""
+    rows = fixture_rows()
+    doc = json.loads(json.dumps(ship_gbt(rows, 0.8, "test-gbt", {"note": "fixture"})))
+    model = parse_model(doc)
+    assert model.trees and not model.weights
+    fitted, _, pos_scores, score = fit_and_calibrate("gbt", rows, 0.8)
+    expected = score(rows)
+    for p, want in zip(rows, expected, strict=True):
+        assert model.score(p.feats) == pytest.approx(float(want), abs=1e-4)
+    assert list(model.positive_scores) == pytest.approx(sorted(pos_scores), abs=1e-5)
+    sec = next(p for p in rows if p.label == "security")
+    _, top = model.assess(sec.feats, 3)
+    assert top and all(c > 0 for _, c in top)
+    assert fitted.n_iter_ == len(model.trees)
+
+
 def test_features_are_named_and_bounded() -> None:
     text = "".join(f"+x{i} = escape(y)\n" for i in range(2000))
     feats = change_features([("pkg/a.py", "@@ -0,0 +1,2000 @@\n" + text)])
-    assert feats["cue:escape"] == pytest.approx(math.log1p(400))  # at most 400 lines read per file
+    assert feats["shape:added"] == pytest.approx(math.log1p(400))  # at most 400 lines read per file
+    assert feats["cue:escape"] == pytest.approx(math.log1p(50))  # occurrences, capped
     assert feats["kind:code"] == 1.0 and feats["path:pkg"] == 1.0
