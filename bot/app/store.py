@@ -437,13 +437,17 @@ class Store:
     def comments_to_poll(self, every_s: float, window_s: float, limit: int = 50
                          ) -> list[tuple[int, str, int, int, str]]:
         """Claim up to ``limit`` govbot comments whose reactions were not read for ``every_s``
-        (PRs reviewed within ``window_s``): (installation, repo, PR, comment id, reviewed head).
+        (PRs reviewed within ``window_s``, installations not rate-limited): (installation, repo,
+        PR, comment id, reviewed head).
         Claiming sets the poll time, so several sweepers never read the same comment twice."""
         now = self.clock()
         with self.tx() as s:
             rows = list(s.execute(select(PullState).where(
                 PullState.comment_id.is_not(None), PullState.polled_at <= now - every_s,
-                PullState.updated_at >= now - window_s).order_by(PullState.polled_at).limit(limit)
+                PullState.updated_at >= now - window_s,
+                # a rate-limited installation gets no request before its reset, not even this one
+                PullState.installation_id.not_in(select(Installation.id).where(Installation.blocked_until > now)))
+                .order_by(PullState.polled_at).limit(limit)
                 .with_for_update(skip_locked=True)).scalars())
             for row in rows:
                 row.polled_at = now

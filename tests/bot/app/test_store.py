@@ -140,3 +140,5 @@ def test_the_incremental_review_record_is_kept_from_the_sticky_comment(tmp_path:
     assert store.review_record(1, "a/x", 4) == ("9" * 40, "9" * 40, ["fp-1"])
     assert store.comments_to_poll(every_s=0, window_s=3600) == [(1, "a/x", 4, 77, "9" * 40)]
     assert store.comments_to_poll(every_s=60, window_s=3600) == []  # claimed: not read again so soon
+    store.block_installation(1, until=1100.0)  # rate-limited: no request, not even a poll
+    assert store.comments_to_poll(every_s=0, window_s=3600) == []
