@@ -30,7 +30,8 @@ class Repo:
 
     def git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> RunResult:
         argv = ["git", "-C", str(self.path), "-c", "core.quotePath=false", "--no-pager", *args]
-        result = run(argv, timeout_s=GIT_TIMEOUT_S, stdin=stdin, env=_git_env())
+        # git reads objects and runs nothing from the repository: no per-start confinement (vfork).
+        result = run(argv, timeout_s=GIT_TIMEOUT_S, stdin=stdin, env=_git_env(), confine=False)
         if result.missing:
             raise GitError("git is not installed or not on PATH")
         if result.timed_out:

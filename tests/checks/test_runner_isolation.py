@@ -46,3 +46,14 @@ def test_a_pr_file_named_like_a_stdlib_module_is_never_imported(tmp_path: Path, 
     results = run_scanners(pr, paths, ScannerSettings())
     assert all(r.run.complete for r in results), [r.run.error for r in results]
     assert not marker.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc are Linux")
+def test_children_are_confined_unless_the_caller_says_the_program_is_trusted() -> None:
+    def no_new_privs(confine: bool) -> str:
+        result = run(["grep", "^NoNewPrivs:", "/proc/self/status"], timeout_s=10, confine=confine)
+        return result.stdout.decode().split()[-1]
+
+    ours = next(ln for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("NoNewPrivs:"))
+    assert no_new_privs(True) == "1"  # the default: every scanner
+    assert no_new_privs(False) == ours.split()[-1]  # inherited as it is, started by vfork
