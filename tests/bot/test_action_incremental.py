@@ -74,6 +74,7 @@ def first_review(gh: FakeGitHub, llm: FakeLLM, tmp_path: Path) -> None:
     llm.default = Reply(text=review_json())
 
 
+@pytest.mark.slow  # two full Action runs against both fakes (~2 s); the full suite runs it
 def test_a_second_push_reviews_only_its_hunks_and_carries_findings(gh: FakeGitHub, llm: FakeLLM,
                                                                    tmp_path: Path) -> None:
     first_review(gh, llm, tmp_path)

@@ -155,6 +155,7 @@ def test_scanner_printing_garbage_or_crashing_is_incomplete(base: GitRepo, tmp_p
     assert tool.status is ToolStatus.FAILED and "boom" in (tool.error or "")
 
 
+@pytest.mark.slow  # waits out a real 1 s scanner timeout
 def test_scanner_timeout_is_incomplete(base: GitRepo, tmp_path: Path) -> None:
     base.write("app/x.py", "x = 1\n")
     base.commit("x")
