@@ -1,3 +1,3 @@
 """govbot: AI-code governance for pull requests."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
