@@ -127,16 +127,9 @@ MAX_LINKED_BYTES = 256 * 1024
 def head_instruction_links(repo: Repo, head: str) -> tuple[tuple[str, str], ...]:
     """Files that are agent instructions by a symlink or an ``@path`` import at ``head``
     (``checks/authorship.py::instruction_links``), read from blobs, never the working tree."""
-    out = repo.git("ls-tree", "-r", "-z", "--end-of-options", head).stdout
-    entries: list[tuple[str, str]] = []
-    shas: dict[str, str] = {}
-    for record in out.split(b"\0"):
-        meta, _, name = record.partition(b"\t")
-        fields = meta.decode("ascii", "replace").split()
-        if name and len(fields) == 3 and fields[1] == "blob":
-            path = name.decode("utf-8", "surrogateescape")
-            entries.append((path, fields[0]))
-            shas[path] = fields[2]
+    blobs = [e for e in tree_entries(repo, head) if e.kind == "blob"]
+    entries = [(e.path, e.mode) for e in blobs]
+    shas = {e.path: e.sha for e in blobs}
 
     def read(path: str) -> bytes | None:
         sha = shas.get(path)
@@ -223,6 +216,32 @@ def _lines(items: list[str]) -> bytes:
     return "".join(f"{i}\n" for i in items).encode()
 
 
+@dataclass(frozen=True)
+class TreeEntry:
+    path: str
+    mode: str
+    kind: str  # "blob", "tree", "commit"
+    sha: str
+
+
+def tree_entries(repo: Repo, ref: str, path: str | None = None) -> list[TreeEntry]:
+    """``git ls-tree`` of ``ref``: the whole tree recursively, or the one entry at ``path``
+    (empty when absent). Names are read from NUL-separated records, never the working tree."""
+    if path is None:
+        result = repo.git("ls-tree", "-r", "-z", "--end-of-options", ref)
+    else:
+        result = repo.git("ls-tree", "-z", "--end-of-options", ref, "--", path, check=False)
+    if result.returncode != 0:
+        return []
+    entries = []
+    for record in result.stdout.split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        fields = meta.decode("ascii", "replace").split()
+        if name and len(fields) == 3:
+            entries.append(TreeEntry(name.decode("utf-8", "surrogateescape"), *fields))
+    return entries
+
+
 class GitBaseTree:
     """``BaseTree`` of a local repository at ``ref``: blobs by id, never the working tree."""
 
@@ -232,28 +251,18 @@ class GitBaseTree:
         self.label = ref[:12]
 
     def read_file(self, path: str, max_bytes: int) -> bytes | None:
-        result = self.repo.git("ls-tree", "-z", "--end-of-options", self.ref, "--", path, check=False)
-        record = result.stdout.split(b"\0")[0]
-        if result.returncode != 0 or not record:
+        entry = next(iter(tree_entries(self.repo, self.ref, path)), None)
+        if entry is None or entry.kind != "blob" or entry.mode == "120000":
             return None
-        meta, _, _name = record.partition(b"\t")
-        mode, kind, sha = meta.decode().split()
-        if kind != "blob" or mode == "120000":
-            return None
-        size = blob_sizes(self.repo, [sha]).get(sha, 0)
+        size = blob_sizes(self.repo, [entry.sha]).get(entry.sha, 0)
         if size > max_bytes:
             raise too_large(path, size, max_bytes, self.label)
-        return read_blobs(self.repo, [sha]).get(sha)
+        return read_blobs(self.repo, [entry.sha]).get(entry.sha)
 
     def files_matching(self, globs: Sequence[str]) -> list[str]:
         """Every regular file of the tree (git lists a whole tree in one call)."""
-        out = self.repo.git("ls-tree", "-r", "-z", "--end-of-options", self.ref).stdout
-        files = []
-        for record in out.split(b"\0"):
-            meta, _, name = record.partition(b"\t")
-            if name and meta.split()[:2] in ([b"100644", b"blob"], [b"100755", b"blob"]):
-                files.append(name.decode("utf-8", "surrogateescape"))
-        return files
+        return [e.path for e in tree_entries(self.repo, self.ref)
+                if e.kind == "blob" and e.mode in ("100644", "100755")]
 
 
 class GitBlobSource:
