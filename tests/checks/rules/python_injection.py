@@ -167,3 +167,10 @@ def exec_spawn(cmd: str, prog: str) -> None:
     logging.config.listen(9999)
     # ok: python.code-injection.logging-config-listen
     logging.config.listen(9999, verify=check_signature)
+
+
+def sqlalchemy_clauses(session, Model, var):
+    # ruleid: python.sql-injection.sqlalchemy-formatted-clause
+    session.query(Model).filter("name = '{}'".format(var))
+    # ok: python.sql-injection.sqlalchemy-formatted-clause
+    session.query(Model).filter(Model.name == var)
