@@ -135,3 +135,15 @@ def keys_and_modes(key: bytes, iv: bytes) -> None:
     hashids.Hashids(salt=app.config["SECRET_KEY"])
     # ok: python.crypto.hashids-with-secret-key
     hashids.Hashids(salt="public-salt")
+
+
+def hash_after_match(kind: str, data: bytes) -> None:
+    match kind:
+        case "a":
+            data = data + b"a"
+        case _:
+            data = data + b"b"
+    # ruleid: python.crypto.weak-hash
+    hashlib.new("MD5", data)
+    # ok: python.crypto.weak-hash
+    hashlib.new("sha256", data)

@@ -398,3 +398,19 @@ def django_raw_sql(request):
     Person.objects.annotate(val=RawSQL("SELECT name FROM p WHERE name = '%s'" % name, []))
     # ok: python.sql-injection.request-data
     Person.objects.annotate(val=RawSQL("SELECT name FROM p WHERE name = %s", [name]))
+
+
+@app.route("/xpath-buffer", methods=["POST"])
+def xpath_buffer():
+    import io
+
+    buf = io.StringIO()
+    buf.write("/Employees/Employee[@id='")
+    buf.write(request.form.get("id", ""))
+    buf.write("']")
+    root = lxml.etree.parse("employees.xml")
+    # ruleid: python.xpath-injection.request-data
+    nodes = root.xpath(buf.getvalue())
+    # ok: python.xpath-injection.request-data
+    fixed = root.xpath("/Employees/Employee")
+    return str(len(nodes) + len(fixed))
