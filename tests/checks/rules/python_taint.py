@@ -228,7 +228,13 @@ def validators(text):
     email = re.compile(r"^([a-zA-Z0-9_.-]+)*@example\.com$")
     # ok: python.redos.nested-quantifier
     fine = re.compile(r"^[a-z]+(-[a-z]+)?$")
-    return evil, email, fine
+    nested = r"^(\w+\s?)*$"
+    # ruleid: python.redos.nested-quantifier
+    later = re.compile(nested)
+    flat = r"^[0-9]+$"
+    # ok: python.redos.nested-quantifier
+    later_fine = re.compile(flat)
+    return evil, email, fine, later, later_fine
 
 
 @app.route("/restore", methods=["POST"])
