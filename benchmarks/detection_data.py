@@ -11,6 +11,9 @@ with the selected files and a ``labels.json``:
   vulnerability true/false, CWE) label each ``testcode/BenchmarkTestNNNNN.py``.
 * ``semgrep-ruleid``: a semgrep-rules test file with at least one ``# ruleid:`` annotation is
   vulnerable, labelled with the CWE(s) of the rule in the sibling ``.yaml``.
+* ``name-map``: a held-out set labelled from file names alone, before govbot ran on it: the
+  source's ``name_map`` is a list of ``[glob, "vulnerable" | "safe", [CWE, ...]]``, the first
+  matching glob labels a file, and files no glob matches are left out.
 * no labels (benign sources): every file is benign.
 
 It also writes the generated secrets/decoys set (``secrets/``, see ``detection_secrets.py``).
@@ -85,6 +88,15 @@ def semgrep_labels(mirror: Path, commit: str, files: list[str]) -> dict[str, dic
     return labels
 
 
+def name_map_labels(files: list[str], name_map: list[list[Any]]) -> dict[str, dict[str, Any]]:
+    labels: dict[str, dict[str, Any]] = {}
+    for path in files:
+        rule = next((r for r in name_map if fnmatch.fnmatch(path, r[0])), None)
+        if rule is not None:
+            labels[path] = {"vulnerable": rule[1] == "vulnerable", "cwes": list(rule[2]), "category": rule[0]}
+    return labels
+
+
 def build_source(src: dict[str, Any], mirrors: Path, out: Path) -> dict[str, Any]:
     if is_reserved(src["repo"]):
         raise SystemExit(f"refusing reserved source {src['repo']}")
@@ -100,6 +112,9 @@ def build_source(src: dict[str, Any], mirrors: Path, out: Path) -> dict[str, Any
         files = [f for f in files if f in labels]
     elif kind == "semgrep-ruleid":
         labels = semgrep_labels(mirror, commit, files)
+        files = [f for f in files if f in labels]
+    elif kind == "name-map":
+        labels = name_map_labels(files, src["name_map"])
         files = [f for f in files if f in labels]
     else:
         labels = {f: {"vulnerable": False, "cwes": []} for f in files}

@@ -225,6 +225,32 @@ def baseline(repo: Path, tmp: Path, default_jobs: bool = True) -> dict[str, dict
     return {name: measure(argv, cwd=root, env=tool_env()) for name, argv in commands.items()}
 
 
+def rounds(argv: list[str], repo: Path, tmp: Path, n: int, default_jobs: bool) -> dict[str, object]:
+    """``n`` rounds of: govbot, then each scanner alone on the same files. A round's ratio compares
+    runs minutes apart, not a govbot run with anchors taken under another load; the median ratio
+    over the rounds is the figure."""
+    per_round: list[dict[str, object]] = []
+    for i in range(n):
+        load = os.getloadavg()[0]
+        gov = measure(argv)
+        scratch = tmp / f"round-{i}"
+        scratch.mkdir()
+        base = baseline(repo, scratch, default_jobs=default_jobs)
+        slowest_name, slowest = max(((k, float(v["wall_s"])) for k, v in base.items()), key=lambda kv: kv[1])
+        per_round.append({"load_1min": round(load, 2), "govbot_wall_s": gov["wall_s"], "govbot_cpu_s": gov["cpu_s"],
+                          "govbot_peak_tree_pss_mb": gov["peak_tree_pss_mb"],
+                          "govbot_peak_tree_rss_mb": gov["peak_tree_rss_mb"],
+                          "alone_wall_s": {k: v["wall_s"] for k, v in base.items()},
+                          "alone_cpu_s": {k: v["cpu_s"] for k, v in base.items()},
+                          "slowest": slowest_name, "ratio": round(float(gov["wall_s"]) / slowest, 3)})
+    ratios = sorted(float(r["ratio"]) for r in per_round)  # type: ignore[arg-type]
+    mid = len(ratios) // 2
+    median = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
+    return {"rounds": per_round, "govbot_over_slowest_median": round(median, 3),
+            "govbot_over_slowest_range": [ratios[0], ratios[-1]],
+            "peak_tree_pss_mb_max": max(float(r["govbot_peak_tree_pss_mb"]) for r in per_round)}  # type: ignore[arg-type]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=200)
@@ -233,6 +259,9 @@ def main() -> int:
     parser.add_argument("--no-default-jobs", action="store_true",
                         help="skip semgrep with its own default parallelism (never the fastest on 2 cores)")
     parser.add_argument("--repeat", type=int, default=1, help="run govbot this many times (best and all kept)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate govbot and the three scanners alone N times; report each round's ratio "
+                             "and the median (on a shared machine the load drifts between runs)")
     args = parser.parse_args()
     govbot_bin = str(Path(sys.executable).parent / "govbot")
     with tempfile.TemporaryDirectory(prefix="govbot-bench-") as tmp_name:
@@ -243,26 +272,30 @@ def main() -> int:
             text=True).stdout.split())
         result: dict[str, object] = {"changed_files": args.files, "lines": lines, "cpus": os.cpu_count(),
                                      "load_before": os.getloadavg()}
-        runs = [measure([govbot_bin, "scan", str(repo), "--base", "main", "--format", "json",
-                         "--output", str(tmp / "report.json"), "--no-progress"]) for _ in range(args.repeat)]
-        run = min(runs, key=lambda r: float(r["wall_s"]))
-        result["govbot_all_wall_s"] = [r["wall_s"] for r in runs]
+        argv = [govbot_bin, "scan", str(repo), "--base", "main", "--format", "json",
+                "--output", str(tmp / "report.json"), "--no-progress"]
+        if args.rounds > 1:
+            result.update(rounds(argv, repo, tmp, args.rounds, default_jobs=not args.no_default_jobs))
+        else:
+            runs = [measure(argv) for _ in range(args.repeat)]
+            run = min(runs, key=lambda r: float(r["wall_s"]))
+            result["govbot_all_wall_s"] = [r["wall_s"] for r in runs]
+            result["govbot"] = run
+            if not args.skip_baseline:
+                base = baseline(repo, tmp, default_jobs=not args.no_default_jobs)
+                result["alone"] = base
+                best = {tool: min(float(v["wall_s"]) for k, v in base.items() if k.startswith(tool))
+                        for tool in ("semgrep", "bandit", "detect-secrets")}
+                result["best_alone_s"] = best
+                seq = sum(best.values())
+                slowest = max(best.values())
+                result["sequential_s"] = round(seq, 2)
+                result["slowest_alone_s"] = slowest
+                result["govbot_over_slowest"] = round(float(run["wall_s"]) / slowest, 2)
+                result["govbot_over_sequential"] = round(float(run["wall_s"]) / seq, 2)
         report = json.loads((tmp / "report.json").read_text())
-        result["govbot"] = run
         result["govbot_findings"] = len(report["findings"])
         result["govbot_tools"] = {t["name"]: [t["status"], t["duration_s"]] for t in report["tools"]}
-        if not args.skip_baseline:
-            base = baseline(repo, tmp, default_jobs=not args.no_default_jobs)
-            result["alone"] = base
-            best = {tool: min(float(v["wall_s"]) for k, v in base.items() if k.startswith(tool))
-                    for tool in ("semgrep", "bandit", "detect-secrets")}
-            result["best_alone_s"] = best
-            seq = sum(best.values())
-            slowest = max(best.values())
-            result["sequential_s"] = round(seq, 2)
-            result["slowest_alone_s"] = slowest
-            result["govbot_over_slowest"] = round(float(run["wall_s"]) / slowest, 2)
-            result["govbot_over_sequential"] = round(float(run["wall_s"]) / seq, 2)
         result["load_after"] = os.getloadavg()
         print(json.dumps(result, indent=2))
     return 0

@@ -84,41 +84,57 @@ def kinds(text: str) -> list[str]:
     return found
 
 
-def _texts(change: ChangeSet) -> Iterator[tuple[str, int | None, str, str]]:
-    """(path, line, where, text) of everything in the change a reviewer model would read."""
+def _pr_texts(change: ChangeSet) -> Iterator[tuple[str, str]]:
+    """(where, text) of the pull request's own words: title, description, commit messages."""
     if change.pr:
-        yield PR_TEXT, None, "the PR title", change.pr.title
-        yield PR_TEXT, None, "the PR description", change.pr.body
+        yield "the PR title", change.pr.title
+        yield "the PR description", change.pr.body
     for c in change.commits:
-        yield PR_TEXT, None, f"commit {c.sha[:12]}'s message", c.message
-    for f in change.files:
-        if not f.patch:
-            continue
-        added = [(pl.new_no, pl.text) for pl in iter_patch(f.patch) if pl.kind == "added"]
-        # Line by line for location, and the added text as a whole for comments spanning lines.
-        for no, text in added:
-            yield f.path, no, "an added line", text
-        yield f.path, added[0][0] if added else None, "the added lines", "\n".join(t for _, t in added)
+        yield f"commit {c.sha[:12]}'s message", c.message
+
+
+def _file_attempt(patch: str) -> tuple[int | None, str, list[str]] | None:
+    """(line, where, kinds) of the first attempt in a file's added lines, or None.
+
+    The added text as a whole is read first: it also catches comments that span lines, and any
+    attempt on one line is found in it too, so a file whose whole text is clean (nearly all) is
+    read once, not twice. Only then are its lines read one by one, to say where."""
+    added = [(pl.new_no, pl.text) for pl in iter_patch(patch) if pl.kind == "added"]
+    if not added:
+        return None
+    whole = kinds("\n".join(t for _, t in added))
+    if not whole:
+        return None
+    for no, text in added:
+        if found := kinds(text):
+            return no, "an added line", found
+    return added[0][0], "the added lines", whole
+
+
+def _finding(path: str, line: int | None, where: str, key: str, found: list[str]) -> Finding:
+    return Finding(
+        tool="govbot",
+        rule_id=RULE_ID,
+        severity=Severity.HIGH,
+        path=path,
+        line=line,
+        message=(f"{where} {'; '.join(found)}: text aimed at steering an AI reviewer or agent. govbot does "
+                 "not let the model's review lower this decision; a human must review the change"),
+        cwe=("CWE-1427",),
+        fingerprint=finding_fingerprint(RULE_ID, key, ",".join(found)),
+        confidence="medium",
+    )
 
 
 def injection_findings(change: ChangeSet) -> list[Finding]:
     """One finding per place that carries an attempt (the first line of a file that does)."""
     out: dict[str, Finding] = {}
-    for path, line, where, text in _texts(change):
-        found = kinds(text)
-        key = path if path != PR_TEXT else f"{path}:{where}"
-        if not found or key in out:
-            continue
-        out[key] = Finding(
-            tool="govbot",
-            rule_id=RULE_ID,
-            severity=Severity.HIGH,
-            path=path,
-            line=line,
-            message=(f"{where} {'; '.join(found)}: text aimed at steering an AI reviewer or agent. govbot does "
-                     "not let the model's review lower this decision; a human must review the change"),
-            cwe=("CWE-1427",),
-            fingerprint=finding_fingerprint(RULE_ID, key, ",".join(found)),
-            confidence="medium",
-        )
+    for where, text in _pr_texts(change):
+        key = f"{PR_TEXT}:{where}"
+        if key not in out and (found := kinds(text)):
+            out[key] = _finding(PR_TEXT, None, where, key, found)
+    for f in change.files:
+        if f.patch and f.path not in out and (attempt := _file_attempt(f.patch)) is not None:
+            line, where, found = attempt
+            out[f.path] = _finding(f.path, line, where, f.path, found)
     return sorted(out.values(), key=lambda f: (f.path, f.line or 0))

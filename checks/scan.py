@@ -22,6 +22,10 @@ from govbot.core.models import Finding, SkippedFile, ToolRun, ToolStatus
 from govbot.core.ports import Progress, ToolResult
 
 MIN_BATCH = 100
+# The batched tools (bandit, detect-secrets) fill the cores that the one long unbatched job
+# (semgrep, the run's critical path) leaves idle; at a lower priority they take CPU from it only
+# when nothing else wants it (on a busy runner, or while govbot's own work runs beside them).
+FILLER_NICENESS = 5
 
 
 def safe_relpath(path: str) -> PurePosixPath | None:
@@ -174,6 +178,7 @@ def _run_batch(root: Path, plan: ToolPlan, index: int, deadline: float, tracker:
             timeout_s=max(deadline - time.monotonic(), 0.001),
             env=tool_env(),
             max_memory_bytes=plan.memory_mb * 1024 * 1024 if plan.memory_mb else None,
+            niceness=FILLER_NICENESS if plan.batched else 0,
         )
     finally:
         tracker.done(plan.name)

@@ -7,12 +7,15 @@ set, the policy and the file contents come from (``ContentSource``), and tests s
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from govbot import __version__
 from govbot.checks.authorship import detect
@@ -21,7 +24,7 @@ from govbot.checks.builtin import config_findings, supply_chain_findings, symlin
 from govbot.checks.injection import injection_findings
 from govbot.checks.normalise import SourceLines, added_suppressions, dedupe, normalise
 from govbot.checks.pyview import map_back, python_view
-from govbot.checks.scan import materialise, safe_relpath
+from govbot.checks.scan import FILLER_NICENESS, materialise, safe_relpath
 from govbot.core.globs import glob_match
 from govbot.core.models import (
     Authorship,
@@ -52,6 +55,8 @@ from govbot.router.review import LLMEnvironment, ReviewOutcome, ReviewRequest, r
 from govbot.router.riskmodel import RiskModel
 from govbot.router.verify import apply as apply_verdicts
 from govbot.router.verify import needs_verifying
+
+_T = TypeVar("_T")
 
 
 class Reviewer(Protocol):
@@ -171,9 +176,6 @@ def analyse(
     files = {f.path: f for f in change.files}
 
     with tempfile.TemporaryDirectory(prefix="govbot-scan-") as tmp, ThreadPoolExecutor(max_workers=1) as aside:
-        # Work that needs only the change runs while the scanners do (they are subprocesses; this
-        # thread fills the core that the shorter scanners leave idle before the longest ends).
-        from_change = aside.submit(_change_only_work, change, policy)
         root = Path(tmp)
         written = materialise(root, readable)
         # Notebooks and shebang scripts, shown to the scanners as .py (issue 9, class 8).
@@ -184,6 +186,11 @@ def analyse(
             "Python without a .py name: its view for the scanners clashes with a file of the change")) for p in blocked]
         written += materialise(root, {k: v.text.encode("utf-8") for k, v in views.items()})
         del readable  # from here on, scanners and SourceLines read the copies on disk
+        # Work that needs only the change runs while the scanners do (they are subprocesses; this
+        # thread fills the core that the shorter scanners leave idle before the longest ends). It
+        # starts once the files are written: started earlier, it holds the GIL while the files are
+        # copied and so delays the longest scanner, the run's critical path.
+        from_change = aside.submit(_at_low_priority, _change_only_work, change, policy)
         results = scanners.run(root, written, options.progress)
         injections, authorship = from_change.result()
         source = SourceLines.from_dir(root)
@@ -239,6 +246,16 @@ def analyse(
         tools=tools,
         policy_source=options.policy_source,
     )
+
+
+def _at_low_priority(work: Callable[..., _T], *args: Any) -> _T:
+    """Run ``work`` in this (helper) thread at a lower CPU priority: Linux schedules threads one by
+    one, so it yields to the scanners on the critical path. The pool's thread ends with the run."""
+    if hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            me = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, me, min(os.getpriority(os.PRIO_PROCESS, me) + FILLER_NICENESS, 19))
+    return work(*args)
 
 
 def _change_only_work(change: ChangeSet, policy: Policy) -> tuple[list[Finding], Authorship]:

@@ -57,3 +57,30 @@ def test_children_are_confined_unless_the_caller_says_the_program_is_trusted() -
     ours = next(ln for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("NoNewPrivs:"))
     assert no_new_privs(True) == "1"  # the default: every scanner
     assert no_new_privs(False) == ours.split()[-1]  # inherited as it is, started by vfork
+
+
+def test_a_child_started_with_niceness_runs_at_lower_priority() -> None:
+    probe = [sys.executable, "-c", "import os; print(os.getpriority(os.PRIO_PROCESS, 0))"]
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    plain = run(probe, timeout_s=30)
+    lowered = run(probe, timeout_s=30, niceness=5)
+    assert int(plain.stdout) == mine
+    assert int(lowered.stdout) == min(mine + 5, 19)
+
+
+def test_batched_scanners_fill_idle_cores_at_lower_priority_and_the_long_job_does_not(tmp_path: Path) -> None:
+    from govbot.checks.runner import RunResult
+    from govbot.checks.scan import FILLER_NICENESS, materialise
+
+    seen: dict[str, set[int]] = {}
+
+    def record(argv, **kwargs: object) -> RunResult:  # type: ignore[no-untyped-def]
+        tool = "semgrep" if "semgrep" in argv[0] else "secrets" if "secrets_worker" in " ".join(argv) else "bandit"
+        seen.setdefault(tool, set()).add(int(kwargs.get("niceness", 0)))  # type: ignore[call-overload]
+        return RunResult(tuple(argv), 0, b'{"results": [], "errors": []}', b"", 0.01)
+
+    written = materialise(tmp_path, {f"m{i}.py": b"x = 1\n" for i in range(250)})
+    run_scanners(tmp_path, written, ScannerSettings(), execute=record)
+    assert seen["semgrep"] == {0}
+    assert seen["bandit"] == {FILLER_NICENESS} and seen["secrets"] == {FILLER_NICENESS}
+    assert FILLER_NICENESS > 0

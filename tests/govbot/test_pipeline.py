@@ -414,3 +414,20 @@ def test_git_mv_of_vulnerable_code_is_new_where_it_lands(repo: GitRepo) -> None:
     moved = [f for f in report.findings if f.path == "app/web/handler.py" and f.tool in ("bandit", "semgrep")]
     assert moved and all(f.in_diff and f.baseline == "new" for f in moved)
     assert report.decision.outcome is Outcome.BLOCK
+
+
+def test_change_only_work_runs_in_its_thread_at_lower_priority_and_leaves_the_caller_alone() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from govbot.checks.scan import FILLER_NICENESS
+    from govbot.pipeline import _at_low_priority
+
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    mine = priority()
+    with ThreadPoolExecutor(max_workers=1) as aside:
+        inside = aside.submit(_at_low_priority, priority).result()
+    assert inside == min(mine + FILLER_NICENESS, 19)
+    assert priority() == mine

@@ -56,6 +56,7 @@ def modes_of_operation(key: bytes, iv: bytes) -> None:
     # ok: python.crypto.ecb-mode
     AES.new(key, AES.MODE_GCM, nonce=iv)
     # ok: python.crypto.ecb-mode
+    # ruleid: python.crypto.unauthenticated-mode
     Cipher(algorithms.AES(key), modes.CTR(iv))
 
 
@@ -100,3 +101,49 @@ def temp_files() -> None:
     # ok: python.tempfile.mktemp
     with tempfile.NamedTemporaryFile() as fh:
         fh.write(b"x")
+
+
+def keys_and_modes(key: bytes, iv: bytes) -> None:
+    import hashids
+    from Crypto.Hash import MD2, SHA256
+    from Crypto.PublicKey import RSA
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    # ruleid: python.crypto.insufficient-key-size
+    rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    # ok: python.crypto.insufficient-key-size
+    rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    # ruleid: python.crypto.insufficient-key-size
+    RSA.generate(1024)
+    # ruleid: python.crypto.insufficient-key-size
+    ec.generate_private_key(ec.SECP192R1())
+    # ok: python.crypto.insufficient-key-size
+    ec.generate_private_key(ec.SECP256R1())
+    # ruleid: python.crypto.unauthenticated-mode
+    Cipher(algorithms.AES(key), modes.CBC(iv))
+    # ok: python.crypto.unauthenticated-mode
+    Cipher(algorithms.AES(key), modes.GCM(iv))
+    # ruleid: python.crypto.weak-hash-pycryptodome
+    MD2.new()
+    # ok: python.crypto.weak-hash-pycryptodome
+    SHA256.new()
+    # ruleid: python.crypto.empty-key
+    AES.new("", AES.MODE_GCM)
+    # ok: python.crypto.empty-key
+    AES.new(key, AES.MODE_GCM)
+    # ruleid: python.crypto.hashids-with-secret-key
+    hashids.Hashids(salt=app.config["SECRET_KEY"])
+    # ok: python.crypto.hashids-with-secret-key
+    hashids.Hashids(salt="public-salt")
+
+
+def hash_after_match(kind: str, data: bytes) -> None:
+    match kind:
+        case "a":
+            data = data + b"a"
+        case _:
+            data = data + b"b"
+    # ruleid: python.crypto.weak-hash
+    hashlib.new("MD5", data)
+    # ok: python.crypto.weak-hash
+    hashlib.new("sha256", data)

@@ -120,3 +120,57 @@ def dynamic_code(expr: str, source: str) -> object:
     tree = compile(source, "<string>", "exec", ast.PyCF_ONLY_AST)
     # ok: python.code-injection.eval
     return ast.literal_eval(expr), value, code, pattern
+
+
+def exec_spawn(cmd: str, prog: str) -> None:
+    import code
+    import logging.config
+    import sys
+
+    import paramiko
+    import sh
+    from airflow.operators.bash import BashOperator
+
+    # ruleid: python.command-injection.dynamic-exec-spawn
+    os.execl("/bin/bash", "/bin/bash", "-c", cmd)
+    # ok: python.command-injection.dynamic-exec-spawn
+    os.execl("/bin/bash", "/bin/bash", "-c", "ls -la")
+    # ruleid: python.command-injection.dynamic-exec-spawn
+    os.spawnlp(os.P_WAIT, prog)
+    # ok: python.command-injection.dynamic-exec-spawn
+    os.execv(sys.executable, [sys.executable, "-m", "pip"])
+    # ruleid: python.command-injection.dynamic-exec-spawn
+    asyncio.create_subprocess_exec("bash", ["bash", "-c", cmd])
+    # ruleid: python.command-injection.sh-library
+    sh.ls("-a" + cmd)
+    # ok: python.command-injection.sh-library
+    sh.ls("-a", cmd)
+    client = paramiko.SSHClient()
+    # ruleid: python.command-injection.remote-exec-command
+    client.exec_command(cmd)
+    # ok: python.command-injection.remote-exec-command
+    client.exec_command("uptime")
+    # ruleid: python.command-injection.shell-wildcard
+    os.system("tar czf backup.tgz *")
+    # ok: python.command-injection.shell-wildcard
+    os.system("tar czf backup.tgz data")
+    # ruleid: python.command-injection.airflow-bash-operator
+    BashOperator(task_id="t", bash_command=f"echo {cmd}")
+    # ok: python.command-injection.airflow-bash-operator
+    BashOperator(task_id="t", bash_command="echo $MSG", env={"MSG": cmd})
+    console = code.InteractiveConsole()
+    # ruleid: python.code-injection.dynamic-code-run
+    console.push(cmd)
+    # ok: python.code-injection.dynamic-code-run
+    console.push("print(1)")
+    # ruleid: python.code-injection.logging-config-listen
+    logging.config.listen(9999)
+    # ok: python.code-injection.logging-config-listen
+    logging.config.listen(9999, verify=check_signature)
+
+
+def sqlalchemy_clauses(session, Model, var):
+    # ruleid: python.sql-injection.sqlalchemy-formatted-clause
+    session.query(Model).filter("name = '{}'".format(var))
+    # ok: python.sql-injection.sqlalchemy-formatted-clause
+    session.query(Model).filter(Model.name == var)

@@ -228,7 +228,13 @@ def validators(text):
     email = re.compile(r"^([a-zA-Z0-9_.-]+)*@example\.com$")
     # ok: python.redos.nested-quantifier
     fine = re.compile(r"^[a-z]+(-[a-z]+)?$")
-    return evil, email, fine
+    nested = r"^(\w+\s?)*$"
+    # ruleid: python.redos.nested-quantifier
+    later = re.compile(nested)
+    flat = r"^[0-9]+$"
+    # ok: python.redos.nested-quantifier
+    later_fine = re.compile(flat)
+    return evil, email, fine, later, later_fine
 
 
 @app.route("/restore", methods=["POST"])
@@ -290,3 +296,127 @@ def version_patterns(text):
     # ok: python.redos.nested-quantifier
     name = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
     return local, name
+
+
+@app.route("/configparser", methods=["POST"])
+def configparser_value():
+    import configparser
+
+    conf = configparser.ConfigParser()
+    conf.add_section("s")
+    conf.set("s", "name", request.form.get("name", ""))
+    value = conf.get("s", "name")
+    # ruleid: python.xss.request-data-response
+    return f"<p>{value}</p>"
+
+
+@app.route("/session-key", methods=["POST"])
+def session_key():
+    key = request.form.get("key", "")
+    # ruleid: python.trust-boundary.session-request-data
+    session[key] = "12345"
+    # ok: python.trust-boundary.session-request-data
+    session["fixed"] = "12345"
+    return "saved"
+
+
+def django_bad_request(request):
+    from django.http import HttpResponseBadRequest
+
+    # ruleid: python.xss.request-data-response
+    return HttpResponseBadRequest("Received {}".format(request.POST.get("message")))
+
+
+def django_link(request):
+    text = request.GET.get("text", "")
+    context = {}
+    # ruleid: python.xss.request-data-html-string
+    context["html"] = '<a href="https://example.com/%s">link</a>' % text
+    # ok: python.xss.request-data-html-string
+    context["html"] = '<a href="https://example.com/%s">link</a>' % html.escape(text)
+    # ok: python.xss.request-data-html-string
+    context["plain"] = "text: %s" % text
+    return context
+
+
+def lambda_handler(event, context):
+    import boto3
+
+    table = boto3.resource("dynamodb").Table("t")
+    # ruleid: python.nosql-injection.dynamodb-filter
+    table.scan(ScanFilter=event["filter"])
+    # ok: python.nosql-injection.dynamodb-filter
+    table.scan(ScanFilter={"kind": {"AttributeValueList": ["a"], "ComparisonOperator": "EQ"}})
+    # ruleid: python.command-injection.request-data
+    subprocess.run(event["cmd"])
+    return {"ok": True}
+
+
+def django_mail(request):
+    from django.core.mail import EmailMessage, send_mail
+
+    body = request.POST.get("body", "")
+    # ruleid: python.xss.request-data-html-email
+    send_mail("subject", "text", "from@example.com", ["to@example.com"], html_message=body)
+    # ok: python.xss.request-data-html-email
+    send_mail("subject", "text", "from@example.com", ["to@example.com"], html_message=html.escape(body))
+    return None
+
+
+def django_numbers(request):
+    from myapp.models import Whatzit
+
+    # ruleid: python.nan-injection.request-data
+    limit = float(request.GET.get("limit", "1"))
+    # ok: python.nan-injection.request-data
+    count = int(request.GET.get("count", "1"))
+    # ruleid: python.mass-assignment.request-data
+    Whatzit.objects.create(**request.POST)
+    # ok: python.mass-assignment.request-data
+    Whatzit.objects.create(name=request.POST.get("name", ""))
+    return limit, count
+
+
+def django_export(request):
+    import csv
+
+    writer = csv.writer(open("out.csv", "w"))
+    # ruleid: python.csv-injection.request-data
+    writer.writerow([request.GET.get("name", "")])
+    # ok: python.csv-injection.request-data
+    writer.writerow(["name"])
+
+
+def django_dynamic(request):
+    # ruleid: python.code-injection.request-data
+    func = globals().get(request.GET.get("fwd"))
+    # ok: python.code-injection.request-data
+    func2 = globals().get("fixed")
+    return func, func2
+
+
+def django_raw_sql(request):
+    from django.db.models.expressions import RawSQL
+    from myapp.models import Person
+
+    name = request.GET.get("name", "")
+    # ruleid: python.sql-injection.request-data
+    Person.objects.annotate(val=RawSQL("SELECT name FROM p WHERE name = '%s'" % name, []))
+    # ok: python.sql-injection.request-data
+    Person.objects.annotate(val=RawSQL("SELECT name FROM p WHERE name = %s", [name]))
+
+
+@app.route("/xpath-buffer", methods=["POST"])
+def xpath_buffer():
+    import io
+
+    buf = io.StringIO()
+    buf.write("/Employees/Employee[@id='")
+    buf.write(request.form.get("id", ""))
+    buf.write("']")
+    root = lxml.etree.parse("employees.xml")
+    # ruleid: python.xpath-injection.request-data
+    nodes = root.xpath(buf.getvalue())
+    # ok: python.xpath-injection.request-data
+    fixed = root.xpath("/Employees/Employee")
+    return str(len(nodes) + len(fixed))

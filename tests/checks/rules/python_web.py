@@ -113,7 +113,7 @@ def fixed_fetch(url):
 
 
 def run_server():
-    # ruleid: python.flask.debug-enabled
+    # ruleid: python.flask.debug-enabled, python.web.bind-all-interfaces
     app.run(host="0.0.0.0", debug=True)
     # ruleid: python.flask.debug-enabled
     app.config["DEBUG"] = True
