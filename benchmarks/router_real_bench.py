@@ -9,8 +9,11 @@ features, kNN on the same, gradient-boosted trees on the named features) and for
 router it prints, over 5 repository-grouped folds: Pro recall on security fixes with a 95% Wilson
 interval, lint-level commits routed to mini/skip, Pro share and the saving against always-Pro on a
 10/40/50 security/lint/feature mix (price ratios 0.15/0.40/1.0, tokens = diff bytes / 4).
-``--ship`` also writes ``router/data/risk_model.json`` (logistic, the chosen model) and
-``benchmarks/router_data/results.json``.
+A learner named ``<learner>+size`` (``gbt+size``, ``logistic+size``) routes by the size-adjusted
+score ``score - w * log(1 + tokens)``; ``w`` is chosen by 3-fold repository-grouped CV on the
+fitting repositories of each outer training part (never the calibration quarter, never the outer
+test fold). ``--ship`` also writes ``router/data/risk_model.json`` (``--ship-kind``, default
+``gbt+size``) and ``benchmarks/router_data/results.json``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from govbot.policy.llm_config import LLMConfig
 from govbot.router.calibration import wilson
 from govbot.router.catalogue import estimate_models
-from govbot.router.train import LEARNERS, SHIP, Prepared, grouped_cv, load_examples, prepare
+from govbot.router.train import LEARNERS, Prepared, grouped_cv, load_examples, prepare, ship
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--learners", default=",".join(LEARNERS))
     ap.add_argument("--ship", action="store_true")
-    ap.add_argument("--ship-kind", default="gbt", choices=("gbt", "logistic"), help="the learner to ship")
+    ap.add_argument("--ship-kind", default="gbt+size", choices=("gbt", "gbt+size", "logistic", "logistic+size"),
+                    help="the learner to ship (+size: size-adjusted score, weight chosen inside the training part)")
     ap.add_argument("--cache", help="JSONL cache of prepared rows (features, rules tier), keyed by repo and sha")
     ap.add_argument("--version", default=dt.date.today().isoformat())
     args = ap.parse_args(argv)
@@ -92,19 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     results = grouped_cv(rows, args.target, folds=args.folds, kinds=args.learners.split(","),
                          progress=lambda msg: print(f"{time.perf_counter() - t0:.0f}s {msg}", file=sys.stderr))
     with_left_out(results, no_fix)
-    print(f"{'router':10} {'pro recall [95% CI]':28} {'lint->mini':>10} {'pro share':>9} {'saving':>7} "
-          f"{'recall incl. left-out':>22}")
+    print(f"{'router':13} {'pro recall [95% CI]':28} {'lint->mini':>10} {'pro share':>9} {'saving':>7} "
+          f"{'recall incl. left-out':>22} {'saving if standard were mini':>29} size weights")
     for kind, r in results.items():
         lo, hi = r["pro_recall_ci95"]
-        print(f"{kind:10} {r['pro_recall']:.3f} [{lo:.3f}, {hi:.3f}] (n={r['security']:4}) "
+        print(f"{kind:13} {r['pro_recall']:.3f} [{lo:.3f}, {hi:.3f}] (n={r['security']:4}) "
               f"{r['lint_mini']:10.3f} {r['pro_share_mix']:9.3f} {r['saving_mix']:7.3f} "
-              f"{r['pro_recall_with_left_out']:22.3f}")
+              f"{r['pro_recall_with_left_out']:22.3f} {r['saving_mix_if_standard_were_mini']:29.3f} "
+              f"{r.get('size_weights', '')}")
     if args.ship:
         meta = {"trained": args.version, "target_default": args.target, "data": data,
                 "cv": {k: {kk: v for kk, v in r.items() if kk != "thresholds"} for k, r in results.items()},
                 "source": "benchmarks/router_data/manifest.csv: pypa/advisory-database fix commits, same-repo history"}
-        prefix = {"gbt": "gbt", "logistic": "lr"}[args.ship_kind]
-        doc = SHIP[args.ship_kind](rows, args.target, f"{prefix}-{args.version}", meta)
+        prefix = {"gbt": "gbt", "gbt+size": "gbts", "logistic": "lr", "logistic+size": "lrs"}[args.ship_kind]
+        doc = ship(args.ship_kind, rows, args.target, f"{prefix}-{args.version}", meta)
         model_text = json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n"
         (ROOT / "router/data/risk_model.json").write_text(model_text)
         summary = {"target": args.target, "folds": args.folds, "data": data, "results": results}

@@ -450,7 +450,7 @@ def main(argv: Sequence[str] | None = None, edges: Edges | None = None) -> int:
 
 def router_calibrate_command(args: argparse.Namespace, edges: Edges) -> int:
     from govbot.router.dataset import SECURITY_MESSAGE, cited_ids, commit_diff, history, resolve_sha
-    from govbot.router.features import diff_features
+    from govbot.router.features import diff_inputs
     from govbot.router.repocalibrate import calibration_doc, parse_feedback, reverted_shas
     from govbot.router.riskmodel import default_model
 
@@ -478,7 +478,8 @@ def router_calibrate_command(args: argparse.Namespace, edges: Edges) -> int:
     model = default_model()
 
     def score(sha: str) -> float:
-        return model.score(diff_features(commit_diff(gitdir, sha)[1]))
+        feats, size = diff_inputs(commit_diff(gitdir, sha)[1])
+        return model.route_score(feats, size, 0)[0]  # the score plan() compares, size-adjusted
 
     pos = [score(sha) for sha in positives]
     others = [sha for sha, _ in commits if sha not in positives][:: max(1, len(commits) // 200)][:200]

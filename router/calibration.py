@@ -41,6 +41,20 @@ def diff_tokens(diff_bytes: int) -> float:
     return diff_bytes / 4
 
 
+def log_tokens(patch_bytes: int) -> float:
+    return math.log1p(diff_tokens(patch_bytes))
+
+
+def size_adjusted(score: float, patch_bytes: int, size_weight: float) -> float:
+    """The risk score the router compares with its threshold: ``score - size_weight * log(1 + tokens)``.
+
+    Sending a change to pro costs in proportion to its tokens; at a fixed recall the pro tier's
+    expected cost is least when changes are ranked by p(security) / tokens, so a size weight > 0
+    spends the pro tier on small suspicious changes before large ones. The conformal threshold is
+    taken over the adjusted scores of the calibration fixes, so its guarantee is unchanged."""
+    return score - size_weight * log_tokens(patch_bytes) if size_weight else score
+
+
 def mix_saving(
     rows: Sequence[tuple[str, str, int]], mix: Mapping[str, float] = DEFAULT_MIX,
 ) -> dict[str, float]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from govbot.router.classify import FileClass, path_tokens
 
@@ -93,6 +93,11 @@ _COMMENT_PREFIXES = {"py": ("#",), "pyi": ("#",), "sh": ("#",), "rb": ("#",), "c
                      "h": ("//", "/*", "*"), "cc": ("//", "/*", "*"), "cpp": ("//", "/*", "*"),
                      "js": ("//", "/*", "*"), "ts": ("//", "/*", "*"), "go": ("//",), "rs": ("//",),
                      "java": ("//", "/*", "*")}
+
+
+def patch_bytes(patches: Iterable[str]) -> int:
+    """The size of a change as the router prices it: UTF-8 bytes of the files' patches."""
+    return sum(len(p.encode("utf-8", "surrogateescape")) for p in patches)
 
 
 def bucket(name: str, buckets: int) -> int:
@@ -380,6 +385,12 @@ def hashed(feats: Mapping[str, float], buckets: int) -> dict[int, float]:
 
 def diff_features(diff: str) -> dict[str, float]:
     """Features of a unified diff, with the rules' classes: what ``plan()`` computes for a change."""
+    return diff_inputs(diff)[0]
+
+
+def diff_inputs(diff: str) -> tuple[dict[str, float], int]:
+    """``(features, patch bytes)`` of a unified diff: the learned router's two inputs, as ``plan()``
+    computes them for the change."""
     from govbot.core.diff import changeset_from_diff
     from govbot.router.classify import classify_files, default_rules
 
@@ -387,4 +398,4 @@ def diff_features(diff: str) -> dict[str, float]:
     texts = {f.path: f.patch or "" for f in change.files}
     classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], default_rules(),
                              content_rules=False)
-    return change_features([(f.path, texts[f.path]) for f in change.files], classes)
+    return change_features([(f.path, texts[f.path]) for f in change.files], classes), patch_bytes(texts.values())

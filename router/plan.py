@@ -29,6 +29,7 @@ from govbot.checks.registry import SCANNER_NAMES
 from govbot.core.globs import glob_match
 from govbot.core.models import AIVerdict, Authorship, ChangeSet, Finding, RoutePlan, Tier
 from govbot.policy.llm_config import LLMConfig
+from govbot.router.calibration import diff_tokens
 from govbot.router.catalogue import ModelSet, ModelSpec, max_cost_usd
 from govbot.router.chunk import FilePatch, estimate_tokens, make_chunks
 from govbot.router.classify import FileClass, RoutingRules, classify_files, default_rules
@@ -39,6 +40,7 @@ from govbot.router.features import (
     code_lint_kind,
     file_kind,
     only_strings_changed,
+    patch_bytes,
 )
 from govbot.router.riskmodel import RiskModel, default_model
 
@@ -253,12 +255,15 @@ def learned_risk(
     """Pro reasons under the learned router (empty: not security-sensitive); the score and threshold
     are always recorded in ``notes`` so every route explains itself."""
     feats = change_features([(f.path, texts[f.path]) for f in change.files], classes)
-    score, top_features = model.assess(feats, 4)
+    size = patch_bytes(texts[f.path] for f in change.files)
+    score, raw, top_features = model.route_score(feats, size, 4)
     target = config.routing.recall_target
     threshold = model.threshold(target)
     top = ", ".join(f"{n} {c:+.2f}" for n, c in top_features) or "none"
     verdict = ">=" if score >= threshold else "<"
-    line = (f"risk score {score:.2f} {verdict} threshold {threshold:.2f} (model {model.version}, "
+    sized = (f" (model {raw:.2f} - size weight {model.size_weight:g} x log(1 + {diff_tokens(size):.0f} tokens))"
+             if model.size_weight else "")
+    line = (f"risk score {score:.2f}{sized} {verdict} threshold {threshold:.2f} (model {model.version}, "
             f"recall target {target:.0%}); top features: {top}")
     if score >= threshold:
         return [line]

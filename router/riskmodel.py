@@ -1,8 +1,9 @@
 """The learned risk model at runtime: plain JSON weights, pure-Python scoring, explained.
 
 The shipped file ``router/data/risk_model.json`` (format ``govbot-risk-model``) holds a linear model
-over hashed features (``govbot.router.features``), the sorted risk scores of held-out security
-fixes (for the conformal threshold at any recall target) and where it came from. No pickle, no
+over hashed features or gradient-boosted trees over named features (``govbot.router.features``),
+the size weight of the routed score (``calibration.size_adjusted``), the sorted routed scores of
+held-out security fixes (for the conformal threshold at any recall target) and where it came from. No pickle, no
 scikit-learn at runtime.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zlib import crc32
 
-from govbot.router.calibration import conformal_threshold
+from govbot.router.calibration import conformal_threshold, size_adjusted
 from govbot.router.features import FEATURE_VERSION
 
 MODEL_FORMAT = "govbot-risk-model"
@@ -49,12 +50,20 @@ class RiskModel:
     meta: Mapping[str, Any]
     names: tuple[str, ...] = ()  # trees: feature index -> feature name
     trees: tuple[Tree, ...] = ()  # gradient-boosted trees: score = intercept + sum of leaf values
+    size_weight: float = 0.0  # routed score = score - size_weight * log(1 + tokens) (calibration.size_adjusted)
 
     def threshold(self, target_recall: float) -> float:
         return conformal_threshold(self.positive_scores, target_recall)
 
     def score(self, feats: Mapping[str, float]) -> float:
         return self.assess(feats, 0)[0]
+
+    def route_score(self, feats: Mapping[str, float], patch_bytes: int, top: int
+                    ) -> tuple[float, float, list[tuple[str, float]]]:
+        """``(routed score, model score, top features)``: the routed score is the one compared with
+        ``threshold()`` (and the one the calibration scores are), size-adjusted by ``size_weight``."""
+        score, best = self.assess(feats, top)
+        return size_adjusted(score, patch_bytes, self.size_weight), score, best
 
     def explain(self, feats: Mapping[str, float], top: int = 5) -> list[tuple[str, float]]:
         """The features that pushed the score most towards Pro, with their contributions."""
@@ -130,14 +139,17 @@ def parse_model(data: Mapping[str, Any]) -> RiskModel:
     scores = tuple(sorted(float(s) for s in data["positive_scores"]))
     if not scores:
         raise ValueError("no calibration scores")
+    size_weight = float(data.get("size_weight", 0.0))
+    if not 0.0 <= size_weight < math.inf:
+        raise ValueError("size_weight must be a finite number >= 0")
     return RiskModel(version=str(data["version"]), buckets=buckets, intercept=float(data["intercept"]),
                      weights=weights, positive_scores=scores, meta=dict(data.get("meta", {})), names=names,
-                     trees=trees)
+                     trees=trees, size_weight=size_weight)
 
 
 def dump_model(
     *, version: str, buckets: int, intercept: float, weights: Sequence[float], positive_scores: Sequence[float],
-    meta: Mapping[str, Any], digits: int = 5,
+    meta: Mapping[str, Any], digits: int = 5, size_weight: float = 0.0,
 ) -> dict[str, Any]:
     """The JSON document of a model; zero weights are left out, floats rounded (stable output)."""
     return {
@@ -148,13 +160,14 @@ def dump_model(
         "intercept": round(float(intercept), digits),
         "weights": [[i, round(float(w), digits)] for i, w in enumerate(weights) if round(float(w), digits) != 0],
         "positive_scores": sorted(round(float(s), digits) for s in positive_scores),
+        "size_weight": float(size_weight),
         "meta": dict(meta),
     }
 
 
 def dump_trees(
     *, version: str, intercept: float, names: Sequence[str], trees: Sequence[Mapping[str, Sequence[Any]]],
-    positive_scores: Sequence[float], meta: Mapping[str, Any], digits: int = 6,
+    positive_scores: Sequence[float], meta: Mapping[str, Any], digits: int = 6, size_weight: float = 0.0,
 ) -> dict[str, Any]:
     """The JSON document of a gradient-boosted tree model (see ``Tree``); thresholds kept exact."""
     return {
@@ -170,6 +183,7 @@ def dump_trees(
                    "leaf": [int(bool(x)) for x in t["leaf"]], "value": [round(float(x), digits) for x in t["value"]]}
                   for t in trees],
         "positive_scores": sorted(round(float(s), digits) for s in positive_scores),
+        "size_weight": float(size_weight),
         "meta": dict(meta),
     }
 

@@ -23,15 +23,15 @@ import numpy as np
 from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship, ChangeSet, Tier
 from govbot.policy.llm_config import LLMConfig
-from govbot.router.calibration import conformal_threshold, summary
+from govbot.router.calibration import DEFAULT_MIX, conformal_threshold, mix_saving, size_adjusted, summary
 from govbot.router.catalogue import ModelSet
 from govbot.router.classify import classify_files, default_rules
-from govbot.router.features import DEPENDENCY_FILES, TOOL_CONFIG, bucket, change_features
+from govbot.router.features import DEPENDENCY_FILES, TOOL_CONFIG, bucket, change_features, patch_bytes
 from govbot.router.plan import _difficulty, floor_reasons, lint_by_shape, plan
 from govbot.router.riskmodel import dump_model, dump_trees
 
 BUCKETS = 1 << 15
-LEARNERS = ("logistic", "knn", "gbt", "mlp", "rules")
+LEARNERS = ("logistic", "knn", "gbt", "mlp", "rules", "gbt+size")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Prepared:
     lint: bool  # all files lint-level (the rules, or the learned router's shape rules)
     small_tier: str  # mini or standard by the difficulty limits
     dependency_only: bool = False  # manifests, lock files, tool config only: mini + supply-chain checks
+    patch_bytes: int = 0  # the changed files' patch bytes, as plan() measures them (features.patch_bytes)
 
 
 def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, models: ModelSet) -> Prepared | None:
@@ -67,7 +68,8 @@ def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, model
     deps = all(DEPENDENCY_FILES.search(f.path) or TOOL_CONFIG.search(f.path) for f in change.files)
     return Prepared(repo, sha, label, len(diff.encode("utf-8", "surrogateescape")),
                     change_features([(f.path, texts[f.path]) for f in change.files], classes),
-                    rules_tier, floor, all(c.lint for c in classes), small.value, deps)
+                    rules_tier, floor, all(c.lint for c in classes), small.value, deps,
+                    patch_bytes(texts.values()))
 
 
 NEVER_PRO = -1e9  # the calibration score of a security fix that plan() would never send to pro
@@ -103,12 +105,15 @@ def design(rows: Sequence[Prepared], buckets: int = BUCKETS) -> Any:
 
 def dense_names(rows: Iterable[Prepared], min_rows: int = 20, max_tokens: int = 300) -> list[str]:
     """Named features for the tree and MLP learners: every non-token feature (shape, cues, rules,
-    kinds, extensions) seen in at least ``min_rows`` rows, plus the ``max_tokens`` most frequent
-    token and path features."""
+    kinds, extensions) seen in at least ``min_rows`` rows (fewer below 1,000 rows), plus the
+    ``max_tokens`` most frequent token and path features."""
     seen: dict[str, int] = {}
+    n_rows = 0
     for p in rows:
+        n_rows += 1
         for n in p.feats:
             seen[n] = seen.get(n, 0) + 1
+    min_rows = min(min_rows, max(2, n_rows // 50))  # tiny fits (tests' inner folds) keep some columns
     tokenish = ("+tok:", "-tok:", "=tok:", "ctx:", "path:")
     named = [n for n, c in seen.items() if c >= min_rows and not n.startswith(tokenish)]
     tokens = sorted((n for n, c in seen.items() if c >= min_rows and n.startswith(tokenish)),
@@ -168,37 +173,124 @@ def split_calibration(groups: Sequence[str], share: float = 0.25, seed: int = 0)
     return fit, cal
 
 
-def fit_and_calibrate(
-    kind: str, rows: Sequence[Prepared], target: float, seed: int = 0
-) -> tuple[Any, float, list[float], Callable[[Sequence[Prepared]], Any]]:
-    """Fit on 3/4 of the repositories, threshold from the positives of the other 1/4."""
-    fit, cal = split_calibration([p.repo for p in rows], seed=seed)
-    names = dense_names([rows[i] for i in fit])
-    fit_rows = [rows[i] for i in fit]
+def fit_scorer(
+    kind: str, fit_rows: Sequence[Prepared], seed: int = 0
+) -> tuple[Any, Callable[[Sequence[Prepared]], Any]]:
+    """The fitted learner and its raw risk score (log-odds or decision function) for a batch of rows."""
+    names = dense_names(fit_rows)
     y = np.array([p.label == "security" for p in fit_rows], dtype=int)
     model = make_learner(kind, seed)
     model.fit(_features_for(kind, fit_rows, names), y)
 
     def score(batch: Sequence[Prepared]) -> Any:
-        return _scores(model, kind, _features_for(kind, batch, names))
+        return _scores(model, kind, _features_for(kind, batch, names)) if batch else np.zeros(0)
+
+    return model, score
+
+
+def adjust(rows: Sequence[Prepared], raw: Any, size_weight: float) -> Any:
+    """``raw - size_weight * log(1 + tokens)`` per row: ``plan()``'s size-adjusted score."""
+    return np.array([size_adjusted(float(s), p.patch_bytes, size_weight) for p, s in zip(rows, raw, strict=True)])
+
+
+def calibration_scores(cal_pos: Sequence[Prepared], adjusted: Sequence[float]) -> list[float]:
+    """A fix that plan() routes by a floor is pro anyway; one it calls lint-level never reaches the
+    score (NEVER_PRO): the threshold must make up for it to keep the guarantee."""
+    return [NEVER_PRO if p.lint and not p.floor else float(s) for p, s in zip(cal_pos, adjusted, strict=True)]
+
+
+def fit_and_calibrate(
+    kind: str, rows: Sequence[Prepared], target: float, seed: int = 0, size_weight: float = 0.0
+) -> tuple[Any, float, list[float], Callable[[Sequence[Prepared]], Any]]:
+    """Fit on 3/4 of the repositories, threshold from the positives of the other 1/4; the score
+    (and the calibration scores) are size-adjusted by ``size_weight`` (0: the raw score)."""
+    fit, cal = split_calibration([p.repo for p in rows], seed=seed)
+    model, raw = fit_scorer(kind, [rows[i] for i in fit], seed)
+
+    def score(batch: Sequence[Prepared]) -> Any:
+        return adjust(batch, raw(batch), size_weight)
 
     cal_pos = [rows[i] for i in cal if rows[i].label == "security"]
-    # A fix that plan() routes by a floor is pro anyway (+inf); one it calls lint-level never
-    # reaches the score (NEVER_PRO): the threshold must make up for it to keep the guarantee.
-    pos_scores = [NEVER_PRO if p.lint and not p.floor else float(s)
-                  for p, s in zip(cal_pos, score(cal_pos), strict=True)] if cal_pos else []
+    pos_scores = calibration_scores(cal_pos, score(cal_pos))
     threshold = conformal_threshold(pos_scores, target) if pos_scores else -math.inf
     return model, threshold, pos_scores, score
 
 
+SIZE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+
+
+def choose_size_weight(
+    kind: str, rows: Sequence[Prepared], target: float, weights: Sequence[float] = SIZE_WEIGHTS, folds: int = 3,
+    seed: int = 0,
+) -> tuple[float, dict[float, dict[str, Any]]]:
+    """The size weight with the best mix saving over ``folds`` repository-grouped folds of ``rows``
+    (each fold fitted and calibrated like ``fit_and_calibrate``); ties go to the smaller weight.
+
+    At a fixed recall, the expected cost of the pro tier is least when changes go to pro in order of
+    p(security | x) / tokens(x), i.e. by ``log-odds - log(tokens)`` (Neyman-Pearson with a cost per
+    example); the learner's score is no calibrated log-odds, so the weight is chosen empirically.
+    Call it on training repositories only: the caller's test and calibration repositories must not
+    be in ``rows``."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.array([p.repo for p in rows])
+    tiers: dict[float, list[tuple[str, str, int]]] = {w: [] for w in weights}
+    for train_idx, test_idx in GroupKFold(n_splits=folds).split(np.zeros(len(rows)), groups=groups):
+        train = [rows[i] for i in train_idx]
+        test = [rows[i] for i in test_idx]
+        fit, cal = split_calibration([p.repo for p in train], seed=seed)
+        _, raw = fit_scorer(kind, [train[i] for i in fit], seed)
+        cal_pos = [train[i] for i in cal if train[i].label == "security"]
+        cal_raw, test_raw = raw(cal_pos), raw(test)
+        for w in weights:
+            pos_scores = calibration_scores(cal_pos, adjust(cal_pos, cal_raw, w))
+            threshold = conformal_threshold(pos_scores, target) if pos_scores else -math.inf
+            tiers[w].extend((p.label, route_tier(p, float(s), threshold), p.size)
+                            for p, s in zip(test, adjust(test, test_raw, w), strict=True))
+    table = {w: dict(summary(tiers[w])) for w in weights}
+    best = max(weights, key=lambda w: (round(_number(table[w]["saving_mix"]), 6), -w))
+    return best, table
+
+
+def _number(value: object) -> float:
+    if not isinstance(value, (int, float)):
+        raise TypeError(value)
+    return float(value)
+
+
+def _learner(kind: str) -> tuple[str, bool]:
+    """``gbt+size`` -> (``gbt``, size-adjusted score with the weight chosen inside the training folds)."""
+    base, _, extra = kind.partition("+")
+    if extra not in {"", "size"}:
+        raise ValueError(kind)
+    return base, extra == "size"
+
+
+def fit_for_ship(
+    kind: str, rows: Sequence[Prepared], target: float, seed: int = 0
+) -> tuple[Any, float, list[float], Callable[[Sequence[Prepared]], Any], float]:
+    """``fit_and_calibrate`` for a learner name; for ``+size`` the weight is chosen by grouped CV on
+    the fitting repositories only (never the calibration quarter), so the conformal guarantee of the
+    threshold is unchanged."""
+    base, sized = _learner(kind)
+    weight = 0.0
+    if sized:
+        fit, _ = split_calibration([p.repo for p in rows], seed=seed)
+        weight, _ = choose_size_weight(base, [rows[i] for i in fit], target, seed=seed)
+    model, threshold, pos_scores, score = fit_and_calibrate(base, rows, target, seed, weight)
+    return model, threshold, pos_scores, score, weight
+
+
 def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: Sequence[str] = LEARNERS,
                seed: int = 0, progress: Callable[[str], None] | None = None) -> dict[str, dict[str, Any]]:
-    """Routed tiers per learner over repository-grouped outer folds, and their summary."""
+    """Routed tiers per learner over repository-grouped outer folds, and their summary. A ``+size``
+    learner chooses its size weight inside each outer training part (``fit_for_ship``)."""
     from sklearn.model_selection import GroupKFold
 
     groups = np.array([p.repo for p in rows])
     tiers: dict[str, list[tuple[str, str, int]]] = {k: [] for k in kinds}
     thresholds: dict[str, list[float]] = {k: [] for k in kinds}
+    weights: dict[str, list[float]] = {k: [] for k in kinds}
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(np.zeros(len(rows)), groups=groups):
         train = [rows[i] for i in train_idx]
         test = [rows[i] for i in test_idx]
@@ -208,26 +300,51 @@ def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: S
             if kind == "rules":
                 tiers[kind].extend((p.label, p.rules_tier, p.size) for p in test)
                 continue
-            _, threshold, _, score = fit_and_calibrate(kind, train, target, seed)
+            _, threshold, _, score, weight = fit_for_ship(kind, train, target, seed)
             if progress is not None:
-                progress(f"{kind}: fold fitted, threshold {threshold:.3f}")
+                progress(f"{kind}: fold fitted, size weight {weight:g}, threshold {threshold:.3f}")
             thresholds[kind].append(threshold)
+            weights[kind].append(weight)
             for p, s in zip(test, score(test), strict=True):
                 tiers[kind].append((p.label, route_tier(p, float(s), threshold), p.size))
     out: dict[str, dict[str, Any]] = {}
     for kind in kinds:
         out[kind] = dict(summary(tiers[kind]))
         out[kind]["thresholds"] = [round(t, 4) for t in thresholds[kind]]
+        if kind != "rules" and _learner(kind)[1]:
+            out[kind]["size_weights"] = weights[kind]
+        out[kind]["cost_share_by_class"] = cost_shares(tiers[kind])
+        out[kind]["saving_mix_if_standard_were_mini"] = mix_saving(
+            [(lab, Tier.MINI.value if t == Tier.STANDARD.value else t, s) for lab, t, s in tiers[kind]])["saving"]
+        sec = [(t, s) for lab, t, s in tiers[kind] if lab == "security"]
+        out[kind]["pro_recall_bytes_weighted"] = (sum(s for t, s in sec if t == Tier.PRO.value)
+                                                  / max(1, sum(s for _, s in sec)))
+        out[kind]["missed_security_bytes_median"] = _median([s for lab, t, s in tiers[kind]
+                                                             if lab == "security" and t != "pro"])
+        out[kind]["security_bytes_median"] = _median([s for lab, _, s in tiers[kind] if lab == "security"])
     return out
 
 
-def ship_logistic(rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+def cost_shares(rows: Sequence[tuple[str, str, int]]) -> dict[str, float]:
+    """Each class's share of the routed cost on the mix (``mix_saving``'s terms)."""
+    total = mix_saving(rows)["cost"]
+    return {label: round(mix_saving([r for r in rows if r[0] == label],
+                                    {label: DEFAULT_MIX[label]})["cost"] / total, 4) if total else 0.0
+            for label in DEFAULT_MIX}
+
+
+def _median(values: Sequence[int]) -> float | None:
+    return float(np.median(values)) if values else None
+
+
+def ship_logistic(rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any],
+                  kind: str = "logistic") -> dict[str, Any]:
     """Logistic regression fitted on 3/4 of the repositories, with the risk scores of the held-out
     quarter's security fixes for the conformal threshold."""
-    model, _, pos_scores, _ = fit_and_calibrate("logistic", rows, target)
+    model, _, pos_scores, _, weight = fit_for_ship(kind, rows, target)
     weights = model.coef_[0]
     return dump_model(version=version, buckets=BUCKETS, intercept=float(model.intercept_[0]), weights=weights,
-                      positive_scores=pos_scores, meta=dict(meta))
+                      positive_scores=pos_scores, meta=dict(meta), size_weight=weight)
 
 
 def export_trees(model: Any) -> tuple[float, list[dict[str, list[Any]]]]:
@@ -246,17 +363,23 @@ def export_trees(model: Any) -> tuple[float, list[dict[str, list[Any]]]]:
     return float(np.ravel(model._baseline_prediction)[0]), trees
 
 
-def ship_gbt(rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+def ship_gbt(rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any],
+             kind: str = "gbt") -> dict[str, Any]:
     """Gradient-boosted trees on the named features, fitted and calibrated like ``ship_logistic``."""
-    model, _, pos_scores, _ = fit_and_calibrate("gbt", rows, target)
+    model, _, pos_scores, _, weight = fit_for_ship(kind, rows, target)
     fit, _ = split_calibration([p.repo for p in rows])
     names = dense_names([rows[i] for i in fit])  # the columns fit_and_calibrate used
     baseline, trees = export_trees(model)
     return dump_trees(version=version, intercept=baseline, names=names, trees=trees, positive_scores=pos_scores,
-                      meta=dict(meta))
+                      meta=dict(meta), size_weight=weight)
 
 
-SHIP = {"logistic": ship_logistic, "gbt": ship_gbt}
+SHIP: dict[str, Callable[..., dict[str, Any]]] = {"logistic": ship_logistic, "gbt": ship_gbt}
+
+
+def ship(kind: str, rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The model document of a learner name (``gbt``, ``gbt+size``, ``logistic``, ``logistic+size``)."""
+    return SHIP[_learner(kind)[0]](rows, target, version, meta, kind=kind)
 
 
 def load_examples(path: str) -> Iterable[dict[str, Any]]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import time
+from dataclasses import replace
 from importlib import resources
 
 import pytest
@@ -41,6 +43,28 @@ def test_shipped_model_is_plain_versioned_json_small_and_fast_to_load() -> None:
         best = min(best, time.perf_counter() - start)
     assert best < 0.2
     assert model.threshold(0.95) <= model.threshold(0.80)  # a higher recall target never raises the bar
+    assert data["size_weight"] == model.size_weight >= 0
+
+
+def test_the_routed_score_is_size_adjusted_in_plan() -> None:
+    """plan() compares the size-adjusted score (model score - weight x log(1 + tokens)), the one the
+    calibration scores are, and its reason names the weight."""
+    text = three_hundred_lines()
+    change = changeset_from_diff(text)
+    config = LLMConfig()
+    models = estimate_models(config)
+    feats = diff_features(text)
+    nbytes = sum(len((f.patch or "").encode()) for f in change.files)
+    for weight in (0.0, 1.0, 2.5):
+        model = replace(default_model(), size_weight=weight)
+        routed, raw, _ = model.route_score(feats, nbytes, 0)
+        assert raw == model.score(feats)
+        assert routed == pytest.approx(raw - weight * math.log1p(nbytes / 4))
+        route = plan(change, (), Authorship(), config, models, risk_model=model)
+        line = next(r for r in route.reasons if r.startswith("risk score"))
+        assert line.startswith(f"risk score {routed:.2f}")
+        assert (f"size weight {weight:g} x log(1 + {nbytes / 4:.0f} tokens)" in line) == (weight > 0)
+        assert (route.tier is Tier.PRO) == (routed >= model.threshold(config.routing.recall_target))
 
 
 def test_model_card_names_data_and_figures() -> None:
@@ -160,3 +184,11 @@ def test_recall_target_moves_the_threshold_and_rules_mode_is_the_old_router() ->
 def test_parse_model_rejects_foreign_files(bad: dict) -> None:
     with pytest.raises(ValueError):
         parse_model(bad)
+
+
+@pytest.mark.parametrize("weight", [-0.5, float("inf"), float("nan")])
+def test_parse_model_rejects_a_bad_size_weight(weight: float) -> None:
+    data = json.loads(shipped_text())
+    data["size_weight"] = weight
+    with pytest.raises(ValueError):
+        parse_model(data)

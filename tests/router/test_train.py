@@ -9,11 +9,23 @@ import math
 import pytest
 
 from govbot.policy.llm_config import LLMConfig
-from govbot.router.calibration import conformal_threshold, mix_saving, summary, wilson
+from govbot.router import train
+from govbot.router.calibration import conformal_threshold, mix_saving, size_adjusted, summary, wilson
 from govbot.router.catalogue import estimate_models
 from govbot.router.features import change_features
 from govbot.router.riskmodel import parse_model
-from govbot.router.train import fit_and_calibrate, grouped_cv, prepare, ship_gbt, ship_logistic, split_calibration
+from govbot.router.train import (
+    SIZE_WEIGHTS,
+    choose_size_weight,
+    fit_and_calibrate,
+    fit_for_ship,
+    grouped_cv,
+    prepare,
+    ship,
+    ship_gbt,
+    ship_logistic,
+    split_calibration,
+)
 
 
 def diff(path: str, before: str, after: str) -> str:
@@ -62,6 +74,13 @@ def test_mix_saving_weights_classes_not_rows() -> None:
     assert s["pro_recall"] == 1.0 and s["lint_mini"] == 1.0
 
 
+def test_size_adjusted_score_ranks_small_changes_first() -> None:
+    assert size_adjusted(1.5, 4000, 0.0) == 1.5  # weight 0: the model's score unchanged
+    assert size_adjusted(1.5, 4000, 2.0) == pytest.approx(1.5 - 2.0 * math.log1p(1000))
+    # the same model score: the small change costs less at pro, so it ranks first
+    assert size_adjusted(0.0, 400, 1.0) > size_adjusted(0.0, 40_000, 1.0)
+
+
 def test_calibration_split_holds_out_whole_repositories() -> None:
     groups = [f"r{i % 8}" for i in range(40)]
     fit, cal = split_calibration(groups)
@@ -74,7 +93,8 @@ def test_grouped_cv_and_shipping_are_deterministic() -> None:
     pytest.importorskip("sklearn")  # here, not at import: scikit-learn takes seconds to load
     rows = fixture_rows()
     results = grouped_cv(rows, 0.8, folds=4)
-    assert set(results) == {"logistic", "knn", "gbt", "mlp", "rules"}
+    assert set(results) == {"logistic", "knn", "gbt", "mlp", "rules", "gbt+size"}
+    assert all(w in SIZE_WEIGHTS for w in results["gbt+size"]["size_weights"])
     assert results["logistic"]["pro_recall"] == 1.0  # a separable fixture: the learner finds it
     assert results["logistic"]["lint_mini"] == 1.0
     doc = ship_logistic(rows, 0.8, "test", {"note": "fixture"})
@@ -111,3 +131,34 @@ def test_features_are_named_and_bounded() -> None:
     assert feats["shape:added"] == pytest.approx(math.log1p(400))  # at most 400 lines read per file
     assert feats["cue:escape"] == pytest.approx(math.log1p(50))  # occurrences, capped
     assert feats["kind:code"] == 1.0 and feats["path:pkg"] == 1.0
+
+
+@pytest.mark.slow
+def test_size_weight_is_chosen_without_the_calibration_repositories(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weight comes from grouped CV over the fitting repositories only; the shipped file carries
+    it, and its calibration scores and routed scores are the size-adjusted ones of training."""
+    rows = fixture_rows()
+    weight, table = choose_size_weight("gbt", rows, 0.8)
+    assert weight in SIZE_WEIGHTS and set(table) == set(SIZE_WEIGHTS)
+    assert choose_size_weight("gbt", rows, 0.8) == (weight, table)  # deterministic
+    fit, cal = split_calibration([p.repo for p in rows])
+    seen: list[set[str]] = []
+
+    def chosen(kind: str, batch: list, target: float, **_: object) -> tuple[float, dict]:
+        seen.append({p.repo for p in batch})
+        return 1.5, {}
+
+    monkeypatch.setattr(train, "choose_size_weight", chosen)
+    *_, got = fit_for_ship("gbt+size", rows, 0.8)
+    assert got == 1.5 and seen == [{rows[i].repo for i in fit}]
+    assert not seen[0] & {rows[i].repo for i in cal}
+    doc = json.loads(json.dumps(ship("gbt+size", rows, 0.8, "test-size", {"note": "fixture"})))
+    model = parse_model(doc)
+    assert model.size_weight == 1.5
+    _, _, pos_scores, score = fit_and_calibrate("gbt", rows, 0.8, size_weight=1.5)
+    assert list(model.positive_scores) == pytest.approx(sorted(pos_scores), abs=1e-5)
+    for p, want in zip(rows, score(rows), strict=True):
+        routed, raw, _ = model.route_score(p.feats, p.patch_bytes, 0)
+        assert routed == pytest.approx(float(want), abs=1e-4)
+        assert routed == pytest.approx(raw - 1.5 * math.log1p(p.patch_bytes / 4))
+    assert ship("gbt", rows, 0.8, "test-raw", {})["size_weight"] == 0.0
