@@ -1,6 +1,7 @@
 """What else was tried to close the router's saving gap (issue 11), measured on training repositories only.
 
-    nice -n 10 .venv/bin/python benchmarks/router_variants.py --cache /work/data/router/prepared.jsonl
+    nice -n 10 .venv/bin/python benchmarks/router_variants.py --cache /work/data/router/prepared.jsonl \
+        [--examples /work/data/router/examples.jsonl]
 
 The cache comes from ``benchmarks/router_real_bench.py --cache``. Prints:
 
@@ -10,21 +11,28 @@ The cache comes from ``benchmarks/router_real_bench.py --cache``. Prints:
   repository-grouped folds over the *fitting repositories of outer fold 1's training part* (the
   ones ``fit_for_ship`` would give it), never its calibration quarter or its test fold. Variants:
   the shipped settings; negatives weighted by tokens^0.5 and tokens^1 when fitting; a larger tree
-  model (300 trees, learning rate 0.05). For each, the best size weight's figures and the w = 0 saving.
+  model (300 trees, learning rate 0.05); with ``--examples``, seven more shape features read from
+  the diffs (new and deleted files, share of added lines in new files, code files, share of test
+  lines, the largest file's share, hunks per file). For each, the best size weight's figures and
+  the w = 0 saving.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Tier
 from govbot.router import train
 from govbot.router.calibration import diff_tokens, mix_saving
+from govbot.router.features import file_kind, split_patch
 from govbot.router.train import Prepared
 
 
@@ -43,6 +51,40 @@ def ceiling(rows: Sequence[Prepared]) -> dict[str, float]:
     limits = mix_saving([(p.label, tier(p, p.small_tier), p.size) for p in rows])["saving"]
     all_mini = mix_saving([(p.label, tier(p, Tier.MINI.value), p.size) for p in rows])["saving"]
     return {"perfect_classifier_saving": limits, "perfect_classifier_saving_all_mini": all_mini}
+
+
+def shape_extras(diff: str) -> dict[str, float]:
+    """The candidate shape features of one diff (not in ``router/features.py``: they did not help)."""
+    files = changeset_from_diff(diff).files
+    new = deleted = code = new_added = test_lines = total = largest = hunks = added_all = 0
+    for f in files:
+        patch = f.patch or ""
+        added, removed, _, headers = split_patch(patch, 0)
+        n = len(added) + len(removed)
+        total, largest, hunks, added_all = total + n, max(largest, n), hunks + len(headers), added_all + len(added)
+        first = next((line for line in patch.split("\n") if line.startswith("@@")), "")
+        if first.startswith("@@ -0,0 "):
+            new, new_added = new + 1, new_added + len(added)
+        deleted += "+0,0 @@" in first
+        code += file_kind(f.path) == "code"
+        test_lines += n if file_kind(f.path) == "test" else 0
+    return {"shape:new_files": math.log1p(new), "shape:new_share": new_added / added_all if added_all else 0.0,
+            "shape:deleted_files": math.log1p(deleted), "shape:code_files": math.log1p(code),
+            "shape:test_share": test_lines / total if total else 0.0,
+            "shape:max_file_share": largest / total if total else 0.0,
+            "shape:hunks_per_file": hunks / max(1, len(files))}
+
+
+def with_extras(rows: list[Prepared], examples: str) -> list[Prepared]:
+    by_key = {(p.repo, p.sha): p for p in rows}
+    out = []
+    with open(examples, encoding="utf-8") as fh:
+        for line in fh:
+            ex = json.loads(line)
+            p = by_key.get((ex["repo"], ex["sha"]))
+            if p is not None:
+                out.append(dataclasses.replace(p, feats={**p.feats, **shape_extras(ex["diff"])}))
+    return out
 
 
 def weighted_scorer(expo: float | None, big: bool) -> Callable[..., tuple[Any, Callable[[Sequence[Prepared]], Any]]]:
@@ -77,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--cache", required=True)
     ap.add_argument("--target", type=float, default=0.95)
+    ap.add_argument("--examples", help="examples.jsonl: also try the extra shape features")
     args = ap.parse_args(argv)
     with open(args.cache, encoding="utf-8") as fh:
         rows = code_fixes([Prepared(**json.loads(line)) for line in fh if line.strip()])
@@ -87,12 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     fit, _ = train.split_calibration([p.repo for p in outer_train])
     dev = [outer_train[i] for i in fit]
     original = train.fit_scorer
-    variants = {"shipped settings": (None, False), "negatives x tokens^0.5": (0.5, False),
-                "negatives x tokens^1": (1.0, False), "300 trees, rate 0.05": (None, True)}
+    variants = {"shipped settings": (None, False, dev), "negatives x tokens^0.5": (0.5, False, dev),
+                "negatives x tokens^1": (1.0, False, dev), "300 trees, rate 0.05": (None, True, dev)}
+    if args.examples:
+        variants["extra shape features"] = (None, False, with_extras(dev, args.examples))
     try:
-        for name, (expo, big) in variants.items():
+        for name, (expo, big, batch) in variants.items():
             train.fit_scorer = weighted_scorer(expo, big)  # type: ignore[assignment]
-            best, table = train.choose_size_weight("gbt", dev, args.target)
+            best, table = train.choose_size_weight("gbt", batch, args.target)
             r = table[best]
             print(json.dumps({"variant": name, "size_weight": best, "pro_recall": round(r["pro_recall"], 4),
                               "lint_mini": round(r["lint_mini"], 4), "saving_mix": round(r["saving_mix"], 4),
