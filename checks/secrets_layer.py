@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from ruamel.yaml import YAML
 
@@ -26,6 +27,12 @@ KEYWORD_TYPES = frozenset({"Secret Keyword", "Basic Auth Credentials", "Password
 _DS_KEYWORD = frozenset({"Secret Keyword"})
 CHECKSUMMED_BUILTINS = frozenset({"GitHub Token", "NPM tokens"})
 _URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
+_URL_USERINFO = re.compile(r"://[^\s:/@\"'`]*:([^\s@\"'`]*)@([^\s/:?#\"'`]+)")
+# GitHub's documented basic-auth form for a token: the token is the user, the password the literal
+# "x-oauth-basic". Only the user part can be a secret.
+_TOKEN_AS_USER = re.compile(r"://([^:/@\s]*):x-oauth-basic@")
+_FORMAT_FIELD = re.compile(r"\{\w*\}")
+URL_CREDENTIAL_TYPES = frozenset({"Basic Auth Credentials", "URL Credentials", "Database Connection String"})
 _CHECKSUMMED = re.compile(r"\b(?:gh[pousr]|npm)_[A-Za-z0-9]{36}\b")
 
 
@@ -59,6 +66,7 @@ class Layer:
     uuid: re.Pattern[str]
     digest_hex_lengths: frozenset[int]
     secret_keyword: re.Pattern[str]
+    reserved_host: re.Pattern[str]
 
 
 def parse_layer(doc: dict[str, Any]) -> Layer:
@@ -77,6 +85,7 @@ def parse_layer(doc: dict[str, Any]) -> Layer:
         uuid=re.compile(d["uuid_regex"]),
         digest_hex_lengths=frozenset(d["digest_hex_lengths"]),
         secret_keyword=re.compile(d["secret_keyword_regex"]),
+        reserved_host=re.compile(d["reserved_host_regex"]),
     )  # fmt: skip
 
 
@@ -163,11 +172,25 @@ def _value_decoy(value: str, line: str, secret_type: str) -> str | None:
     userinfo = _URL_PASSWORD.search(value)
     if lay.placeholder.search(value) or (userinfo and lay.placeholder.search(userinfo.group(1))):
         return "placeholder"
+    if secret_type in URL_CREDENTIAL_TYPES and (user := _TOKEN_AS_USER.search(f"{line} {value}")) and (
+            not user.group(1) or _FORMAT_FIELD.fullmatch(user.group(1)) or lay.placeholder.search(user.group(1))):
+        return "placeholder"
+    if secret_type in URL_CREDENTIAL_TYPES and reserved_hosts_only(f"{line} {value}", lay.reserved_host):
+        return "weak credentials for a host reserved for documentation (example.com, .test, .invalid)"
     if lay.uuid.match(value):
         return "UUID"
     if lay.public.match(value):
         return "public or publishable key"
     return None
+
+
+def reserved_hosts_only(text: str, reserved: re.Pattern[str]) -> bool:
+    """Every URL with credentials in ``text`` (and there is one) points at a host reserved for
+    documentation, with a password that is not credential-shaped (``foo:bar@example.com``). A
+    strong password stays reported even there: a real one pasted with its host swapped for
+    example.com is still a leak."""
+    pairs = _URL_USERINFO.findall(text)
+    return bool(pairs) and all(reserved.search(host) and not credential_shaped(unquote(pw)) for pw, host in pairs)
 
 
 def _context_decoy(value: str, line: str, path: str, secret_type: str) -> str | None:

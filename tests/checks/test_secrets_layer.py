@@ -92,6 +92,16 @@ def test_formats_skip_non_secrets(line: str) -> None:
         ("a" * 8 + "0" * 32, 'UPSTREAM_COMMIT = "' + "a" * 8 + "0" * 32 + '"', "pins.py", "Hex High Entropy String",
          "digest-shaped hex without a secret keyword"),
         ("get_secret()", "secret = get_secret()", "app.py", "Secret Keyword", "keyword value is not credential-shaped"),
+        # A digest as a JSON or dict value: the key's closing quote sits between it and the colon.
+        ("abc132409cb", '{"sha512": "abc132409cb"},', "t.py", "Hex High Entropy String", "digest or integrity value"),
+        ("b" * 8 + "1" * 48, 'assert h == "' + "b" * 8 + "1" * 48 + '"', "t.py", "Hex High Entropy String",
+         "digest-shaped hex without a secret keyword"),  # SHA-224's length
+        ("bar", 'get("http://foo:bar@example.com/path")', "t.py", "Basic Auth Credentials",
+         "weak credentials for a host reserved for documentation (example.com, .test, .invalid)"),
+        ("postgres://app:pgpass1@db.test/app", "DB = 'postgres://app:pgpass1@db.test/app'", "s.py",
+         "Database Connection String", "weak credentials for a host reserved for documentation (example.com, .test, .invalid)"),
+        ("x-oauth-basic", 'u = "https://{}:x-oauth-basic@github.com/o/{}.zip"', "t.py", "Basic Auth Credentials",
+         "placeholder"),
     ],
 )
 def test_decoys_are_recognised(value: str, line: str, path: str, kind: str, reason: str) -> None:
@@ -106,6 +116,26 @@ def test_checksummed_and_real_values_are_not_decoys() -> None:
     # A hex digest next to a secret keyword is still reported.
     hexval = rand(40, "0123456789abcdef")
     assert secrets_layer.decoy_reason(hexval, f'api_secret = "{hexval}"', "a.py", "Hex High Entropy String") is None
+
+
+@pytest.mark.parametrize("line", [
+    'U = "https://deploy:{pw}@git.internal.io/repo"',  # a real host
+    'U = "https://deploy:{pw}@example.com.attacker.io/repo"',  # only looks reserved
+    'U = "https://a:b@example.com/ https://deploy:{pw}@git.internal.io/"',  # one of two is real
+    'U = "https://deploy:{pw}@example.company.io/"',
+    'U = "redis://:{pw}@cache.example.net:6379/0"',  # reserved host, but a strong password
+])
+def test_url_credentials_for_real_hosts_are_reported(line: str) -> None:
+    pw = rand(16)
+    text = line.format(pw=pw)
+    for kind in ("URL Credentials", "Basic Auth Credentials", "Database Connection String"):
+        assert secrets_layer.decoy_reason(pw, text, "tests/t.py", kind) is None
+
+
+def test_a_real_token_as_the_user_of_x_oauth_basic_is_reported() -> None:
+    real = rand(40, "0123456789abcdef")
+    line = f'u = "https://{real}:x-oauth-basic@github.com/o/r"'
+    assert secrets_layer.decoy_reason("x-oauth-basic", line, "a.py", "Basic Auth Credentials") is None
 
 
 def test_confidence_of_detect_secrets_types() -> None:
