@@ -128,6 +128,21 @@ def credential_shaped(value: str) -> bool:
     return classes >= 2
 
 
+_CODE_CHARS = re.compile(r"[()\[\]{}]")
+
+
+def literal_credential(value: str, quoted: bool) -> bool:
+    """A keyword assignment's value that is a credential written out, not code: credential-shaped,
+    and, when not in quotes, free of brackets: ``password=password)``, ``token_urlsafe(21)``,
+    ``options["password"]``, ``forms.CharField(max_length=50)`` are calls, look-ups and arguments.
+    An unquoted value without them (``.env``: ``DB_PASSWORD=Xy7!kq9pLm``) can be a literal."""
+    return credential_shaped(value) and (quoted or not _CODE_CHARS.search(value))
+
+
+def _quoted(m: re.Match[str]) -> bool:
+    return "q" not in m.re.groupindex or bool(m.group("q"))
+
+
 def find(line: str) -> list[Match]:
     """Every secret the formats find in one line, most specific format first, one per value."""
     found: list[Match] = []
@@ -140,7 +155,7 @@ def find(line: str) -> list[Match]:
                 continue
             if fmt.checksum == "crc32-base62" and not crc32_base62_valid(value):
                 continue
-            if fmt.shape == "credential" and not credential_shaped(value):
+            if fmt.shape == "credential" and not literal_credential(value, quoted=_quoted(m)):
                 continue
             spans.append((start, end))
             found.append(Match(fmt.type, value, fmt.confidence))

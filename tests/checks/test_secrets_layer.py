@@ -68,10 +68,28 @@ def test_formats_find_secrets_with_confidence(line: str, kind: str, confidence: 
         "password = get_password()",
         'password = "changeme"',
         "secret_key: ${SECRET_KEY}",
+        # code, not credentials (a real Django app's views, forms and tests)
+        "self.user = authenticate(username=username, password=password)",
+        "write_key_match = Q(api_key=api_key)",
+        "secret = token_urlsafe(21)",
+        '"secret": request.session["totp_secret"],',
+        'api_key = request.headers["X-Api-Key"]',
+        "api_key = forms.CharField(max_length=50)",
+        'password = options["password"]',
+        "return self.client.get(self.url + qs, HTTP_X_API_KEY=api_key)",
     ],
 )
 def test_formats_skip_non_secrets(line: str) -> None:
     assert secrets_layer.find(line) == []
+
+
+@pytest.mark.parametrize("line", [
+    "DB_PASSWORD=Xy7!kq9pLm2",  # .env: unquoted, no brackets
+    'password = "Xy7(kq9)pLm2"',  # quoted: brackets are part of the value
+    "api_key: Zt8#Lm2pQw9x",
+])
+def test_literal_credentials_with_or_without_quotes_are_found(line: str) -> None:
+    assert [m.type for m in secrets_layer.find(line)] == ["Password Assignment"]
 
 
 @pytest.mark.parametrize(
