@@ -9,7 +9,9 @@ value never reaches govbot's process: govbot only sees detect-secrets' hash of i
 
 from __future__ import annotations
 
+import base64
 import binascii
+import contextlib
 import re
 import string
 from dataclasses import dataclass
@@ -22,9 +24,15 @@ from ruamel.yaml import YAML
 
 Confidence = Literal["low", "medium", "high"]
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
-ENTROPY_TYPES = frozenset({"Base64 High Entropy String", "Hex High Entropy String"})
+HEX_ENTROPY = "Hex High Entropy String"
+ENTROPY_TYPES = frozenset({"Base64 High Entropy String", HEX_ENTROPY})
 KEYWORD_TYPES = frozenset({"Secret Keyword", "Basic Auth Credentials", "Password Assignment"})
 _DS_KEYWORD = frozenset({"Secret Keyword"})
+_SELF_NAMING_TYPES = frozenset({"Secret Keyword", "Password Assignment"})
+# A keyword value that contains the word it is assigned to ("newpassword123", "file-password",
+# "key-file-secret") is a test fixture or a default, not a generated credential.
+_SELF_NAMING = re.compile(r"(?i)passw(?:or)?d|passwd|secret|token")
+MIN_ENTROPY_HEX = 20  # hex characters (80 bits): shorter values are ids, revisions, short hashes
 CHECKSUMMED_BUILTINS = frozenset({"GitHub Token", "NPM tokens"})
 _URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
 _URL_USERINFO = re.compile(r"://[^\s:/@\"'`]*:([^\s@\"'`]*)@([^\s/:?#\"'`]+)")
@@ -199,6 +207,22 @@ def _value_decoy(value: str, line: str, secret_type: str) -> str | None:
     return None
 
 
+def encoded_text(value: str) -> bool:
+    """A hex or base64 value whose bytes are mostly printable text (``303132...`` is "012...",
+    ``InRlc3Q...`` is '"test...'): encoded words, not random key material, of which ~37% of
+    bytes are printable."""
+    raw: bytes | None = None
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", value):
+        raw = bytes.fromhex(value)
+    elif re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", value):
+        with contextlib.suppress(binascii.Error, ValueError):
+            raw = base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+    if raw is None or len(raw) < 8:
+        return False
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in raw)
+    return printable >= 0.9 * len(raw)
+
+
 def reserved_hosts_only(text: str, reserved: re.Pattern[str]) -> bool:
     """Every URL with credentials in ``text`` (and there is one) points at a host reserved for
     documentation, with a password that is not credential-shaped (``foo:bar@example.com``). A
@@ -218,6 +242,13 @@ def _context_decoy(value: str, line: str, path: str, secret_type: str) -> str | 
     if lay.public_path.search(path) or lay.test_vector_path.search(path):
         return "public key or test-vector file"
     if secret_type in ENTROPY_TYPES:
+        # Without a secret keyword on the line (an `Authorization: Basic dXNlcjpw...` header is
+        # base64 text, and a credential).
+        keyword = lay.secret_keyword.search(line)
+        if secret_type == HEX_ENTROPY and len(value) < MIN_ENTROPY_HEX and not keyword:
+            return "hex too short to be a key on entropy alone"
+        if not keyword and encoded_text(value):
+            return "encoded text, not key material"
         digest_shaped = re.fullmatch(r"[0-9a-fA-F]+", value) and len(value) in lay.digest_hex_lengths
         if digest_shaped and not lay.secret_keyword.search(line):
             return "digest-shaped hex without a secret keyword"
@@ -225,6 +256,8 @@ def _context_decoy(value: str, line: str, path: str, secret_type: str) -> str | 
             return "bare encoded line (a key block is reported at its BEGIN line)"
     if secret_type in _DS_KEYWORD and not credential_shaped(value.strip("'\"")):
         return "keyword value is not credential-shaped"
+    if secret_type in _SELF_NAMING_TYPES and _SELF_NAMING.search(value):
+        return "fixture value that names itself (password123, key-file-secret)"
     return None
 
 

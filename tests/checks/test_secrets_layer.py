@@ -107,7 +107,7 @@ def test_literal_credentials_with_or_without_quotes_are_found(line: str) -> None
         ("sha384-" + rand(64), f'<script integrity="sha384-{rand(64)}">', "base.html", "Base64 High Entropy String",
          "digest or integrity value"),
         (rand(80), f"url(data:image/png;base64,{rand(80)})", "app.css", "Base64 High Entropy String", "data: URI"),
-        ("a" * 8 + "0" * 32, 'UPSTREAM_COMMIT = "' + "a" * 8 + "0" * 32 + '"', "pins.py", "Hex High Entropy String",
+        ("a" * 8 + "0" * 32, 'UPSTREAM = "' + "a" * 8 + "0" * 32 + '"', "pins.py", "Hex High Entropy String",
          "digest-shaped hex without a secret keyword"),
         ("get_secret()", "secret = get_secret()", "app.py", "Secret Keyword", "keyword value is not credential-shaped"),
         # A digest as a JSON or dict value: the key's closing quote sits between it and the colon.
@@ -120,10 +120,30 @@ def test_literal_credentials_with_or_without_quotes_are_found(line: str) -> None
          "Database Connection String", "weak credentials for a host reserved for documentation (example.com, .test, .invalid)"),
         ("x-oauth-basic", 'u = "https://{}:x-oauth-basic@github.com/o/{}.zip"', "t.py", "Basic Auth Credentials",
          "placeholder"),
+        # a real application's migrations, exports and tests (CTFd)
+        ("eb68f277ab61", 'down_revision = "eb68f277ab61"', "migrations/v.py", "Hex High Entropy String",
+         "digest or integrity value"),
+        ("1ec4a28fe0ff", '    "1ec4a28fe0ff",', "exports.py", "Hex High Entropy String",
+         "hex too short to be a key on entropy alone"),
+        ("303132333435363738396162636465666768696a6b", '  "303132333435363738396162636465666768696a6b"', "t.py",
+         "Hex High Entropy String", "encoded text, not key material"),
+        ("InRlc3RAbWFpbGluYXRvci5jb20iLkRHeGVvQS5sQ3NzVTNNMlF1QmZvaE8", 'x == "InRlc3RAbWFpbGluYXRvci5jb20iLkRHeGVvQS5sQ3NzVTNNMlF1QmZvaE8"',
+         "t.py", "Base64 High Entropy String", "encoded text, not key material"),
+        ("preset_password_123", 'ADMIN_PASSWORD = "preset_password_123"', "t.py", "Password Assignment",
+         "fixture value that names itself (password123, key-file-secret)"),
+        ("Password Reset Request from {ctf_name}", 'RESET_PASSWORD_SUBJECT = "Password Reset Request from {ctf_name}"',
+         "email.py", "Secret Keyword", "placeholder"),
     ],
 )
 def test_decoys_are_recognised(value: str, line: str, path: str, kind: str, reason: str) -> None:
     assert secrets_layer.decoy_reason(value, line, path, kind) == reason
+
+
+def test_an_identifier_ending_in_a_digest_word_is_a_digest_context() -> None:
+    for line in ('down_revision = "{v}"', 'UPSTREAM_COMMIT = "{v}"', 'file_sha256: "{v}"', 'content_hash=("{v}")'):
+        v = rand(48, "0123456789abcdef")
+        assert secrets_layer.decoy_reason(v, line.format(v=v), "a.py", "Hex High Entropy String") == \
+            "digest or integrity value"
 
 
 def test_checksummed_and_real_values_are_not_decoys() -> None:
@@ -148,6 +168,16 @@ def test_url_credentials_for_real_hosts_are_reported(line: str) -> None:
     text = line.format(pw=pw)
     for kind in ("URL Credentials", "Basic Auth Credentials", "Database Connection String"):
         assert secrets_layer.decoy_reason(pw, text, "tests/t.py", kind) is None
+
+
+@pytest.mark.parametrize(("value", "line", "kind"), [
+    ("a1b2c3d4e5f6a7b8", 'api_secret = "a1b2c3d4e5f6a7b8"', "Hex High Entropy String"),  # short, but a keyword
+    ("dXNlcjpzM2NyM3RwYXNzd29yZA==", "Authorization: Basic dXNlcjpzM2NyM3RwYXNzd29yZA==", "Base64 High Entropy String"),
+    (rand(48, "0123456789abcdef"), "x = '{v}'", "Hex High Entropy String"),  # random bytes are not text
+    ("Zt8Lm2pQw9xK4vB7nR1s", 'password = "Zt8Lm2pQw9xK4vB7nR1s"', "Password Assignment"),
+])
+def test_keyed_encoded_and_random_values_are_still_reported(value: str, line: str, kind: str) -> None:
+    assert secrets_layer.decoy_reason(value, line.replace("{v}", value), "app/config.py", kind) is None
 
 
 def test_a_real_token_as_the_user_of_x_oauth_basic_is_reported() -> None:
