@@ -30,7 +30,9 @@ BANDIT_INFO: dict[str, str] = {
     "B607": "starting a process with a partial path",
 }  # fmt: skip
 
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
+# tests/ and testing/ folders, test_*.py, *_test(s).py, conftest.py, and a module named test.py or
+# tests.py (Django's per-app convention: `polls/tests.py`).
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)(conftest|tests?)\.py$")
 _SECRET_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321", "CWE-522"})
 
 

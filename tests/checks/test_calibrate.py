@@ -23,7 +23,7 @@ def test_other_bandit_checks_keep_their_severity() -> None:
 
 
 @pytest.mark.parametrize("path", ["tests/test_a.py", "pkg/tests/helpers.py", "test_x.py", "a/conftest.py",
-                                  "src/thing_test.py"])
+                                  "src/thing_test.py", "polls/tests.py", "hc/test.py"])
 def test_fixture_patterns_in_test_code_are_info(path: str) -> None:
     assert is_test_path(path)
     f = finding("semgrep", "semgrep:python.crypto.weak-hash", path=path, cwe=("CWE-328",))
@@ -40,7 +40,7 @@ def test_secrets_are_never_lowered_in_test_code() -> None:
 
 
 def test_non_test_paths_are_unchanged() -> None:
-    for path in ("app/testing_utils.py", "src/attest.py", "contest/x.py"):
+    for path in ("app/testing_utils.py", "src/attest.py", "contest/x.py", "app/latest.py", "app/contests.py"):
         assert not is_test_path(path), path
     f = finding("semgrep", "semgrep:python.crypto.weak-hash", path="src/attest.py")
     assert calibrate(f) == f
