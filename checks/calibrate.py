@@ -9,9 +9,8 @@
 
 from __future__ import annotations
 
-import re
-
 from govbot.core.models import Finding, Severity
+from govbot.core.text import is_test_path
 
 # bandit test id -> why it is info by default
 BANDIT_INFO: dict[str, str] = {
@@ -30,14 +29,7 @@ BANDIT_INFO: dict[str, str] = {
     "B607": "starting a process with a partial path",
 }  # fmt: skip
 
-# tests/ and testing/ folders, test_*.py, *_test(s).py, conftest.py, and a module named test.py or
-# tests.py (Django's per-app convention: `polls/tests.py`).
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)(conftest|tests?)\.py$")
 _SECRET_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321", "CWE-522"})
-
-
-def is_test_path(path: str) -> bool:
-    return bool(_TEST_PATH.search(path))
 
 
 def is_secret(finding: Finding) -> bool:

@@ -22,6 +22,8 @@ from urllib.parse import unquote
 
 from ruamel.yaml import YAML
 
+from govbot.core.text import is_test_path
+
 Confidence = Literal["low", "medium", "high"]
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 HEX_ENTROPY = "Hex High Entropy String"
@@ -207,6 +209,33 @@ def _value_decoy(value: str, line: str, secret_type: str) -> str | None:
     return None
 
 
+# Words test suites build their passwords from. A value whose letters (leet undone) are only these
+# words, plus digits and symbols, was made up for a test; generated credentials never segment so.
+_FIXTURE_WORDS = frozenset([
+    "pass", "passw", "password", "pwd", "word", "test", "tester", "testing", "admin", "user", "foo", "bar",
+    "baz", "qux", "secure", "very", "strong", "new", "old", "real", "different", "wrong", "right", "good",
+    "bad", "demo", "dummy", "fake", "sample", "example", "default", "root", "guest", "login", "letmein",
+    "qwerty", "abc", "hello", "world", "my", "the", "super", "top", "secret", "changeme", "welcome",
+])
+_LEET = str.maketrans("0134@$57", "oieaasst")
+_INNER_LEET = re.compile(r"(?<=[a-z])[0134@$57]+(?=[a-z])")  # only between letters: "admin123" keeps its digits
+
+
+def fixture_password(value: str) -> bool:
+    """Letters made only of ``_FIXTURE_WORDS`` (``Str0ngP@ss!`` is strong+pass, ``admin123!`` admin)."""
+    unleet = _INNER_LEET.sub(lambda m: m.group(0).translate(_LEET), value.lower())
+    letters = re.sub(r"[^a-z]+", " ", unleet).split()
+    return bool(letters) and all(_segments(chunk) for chunk in letters)
+
+
+def _segments(text: str) -> bool:
+    """Whether ``text`` splits into fixture words (small dynamic programme over prefixes)."""
+    ok = [True] + [False] * len(text)
+    for end in range(1, len(text) + 1):
+        ok[end] = any(ok[start] and text[start:end] in _FIXTURE_WORDS for start in range(max(0, end - 9), end))
+    return ok[-1]
+
+
 def encoded_text(value: str) -> bool:
     """A hex or base64 value whose bytes are mostly printable text (``303132...`` is "012...",
     ``InRlc3Q...`` is '"test...'): encoded words, not random key material, of which ~37% of
@@ -258,6 +287,8 @@ def _context_decoy(value: str, line: str, path: str, secret_type: str) -> str | 
         return "keyword value is not credential-shaped"
     if secret_type in _SELF_NAMING_TYPES and _SELF_NAMING.search(value):
         return "fixture value that names itself (password123, key-file-secret)"
+    if secret_type in _SELF_NAMING_TYPES and is_test_path(path) and fixture_password(value):
+        return "made-up password in test code (Str0ngP@ss!, testpass123)"
     return None
 
 

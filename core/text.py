@@ -87,3 +87,13 @@ def coding_cookie(data: bytes) -> str | None:
 def looks_like_source(path: str, data: bytes) -> bool:
     """A file SAST should see: a source suffix, or a script (shebang)."""
     return path.endswith(_SOURCE_SUFFIXES) or bool(_SHEBANG.match(data))
+
+
+# tests/ and testing/ folders, test_*.py, *_test(s).py, conftest.py, and a module named test.py or
+# tests.py (Django's per-app convention: `polls/tests.py`).
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)(conftest|tests?)\.py$")
+
+
+def is_test_path(path: str) -> bool:
+    """Whether ``path`` is test code by its name (severity calibration, fixture decoys)."""
+    return bool(_TEST_PATH.search(path))

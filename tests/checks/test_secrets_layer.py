@@ -223,3 +223,23 @@ def test_layer_registers_for_an_in_process_scan(tmp_path: Path) -> None:
         register_in_process()
         found = list(scan_file(str(target)))
     assert [(s.type, s.line_number) for s in found] == [("npm Token (checksum verified)", 1)]
+
+
+@pytest.mark.parametrize(("value", "fixture"), [
+    ("Str0ngP@ss!", True), ("testpassw0rd!", True), ("admin123!", True), ("verysecure123!", True),
+    ("newRealP4ss!", True),
+    ("Zt8Lm2pQw9xK4vB7nR1s", False), ("kq9!Xy7pLm2", False), ("correcthorse", False), ("a1b2c3d4e5f6", False),
+])
+def test_made_up_test_passwords_are_told_from_generated_ones(value: str, fixture: bool) -> None:
+    assert secrets_layer.fixture_password(value) is fixture
+
+
+def test_a_made_up_password_is_a_decoy_only_in_test_code() -> None:
+    line = 'UserFactory(email="a@example.com", password="Str0ngP@ss!")'
+    reason = secrets_layer.decoy_reason("Str0ngP@ss!", line, "src/tests/test_auth.py", "Password Assignment")
+    assert reason == "made-up password in test code (Str0ngP@ss!, testpass123)"
+    # the same default in application code is a real default credential
+    assert secrets_layer.decoy_reason("Str0ngP@ss!", line, "app/settings.py", "Password Assignment") is None
+    # a generated value in test code is still reported
+    assert secrets_layer.decoy_reason("Zt8Lm2pQw9xK4vB7nR1s", 'password = "Zt8Lm2pQw9xK4vB7nR1s"',
+                                      "tests/test_x.py", "Password Assignment") is None
