@@ -139,14 +139,16 @@ def credential_shaped(value: str) -> bool:
 
 
 _CODE_CHARS = re.compile(r"[()\[\]{}]")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")  # user2.api_key: an attribute
 
 
 def literal_credential(value: str, quoted: bool) -> bool:
     """A keyword assignment's value that is a credential written out, not code: credential-shaped,
-    and, when not in quotes, free of brackets: ``password=password)``, ``token_urlsafe(21)``,
+    and, when not in quotes, free of brackets and not a dotted name: ``password=password)``,
+    ``user2.api_key``, ``token_urlsafe(21)``,
     ``options["password"]``, ``forms.CharField(max_length=50)`` are calls, look-ups and arguments.
     An unquoted value without them (``.env``: ``DB_PASSWORD=Xy7!kq9pLm``) can be a literal."""
-    return credential_shaped(value) and (quoted or not _CODE_CHARS.search(value))
+    return credential_shaped(value) and (quoted or not (_CODE_CHARS.search(value) or _DOTTED.match(value)))
 
 
 def _quoted(m: re.Match[str]) -> bool:

@@ -77,6 +77,7 @@ def test_formats_find_secrets_with_confidence(line: str, kind: str, confidence: 
         "api_key = forms.CharField(max_length=50)",
         'password = options["password"]',
         "return self.client.get(self.url + qs, HTTP_X_API_KEY=api_key)",
+        "orig_user2_api_key = user2.api_key",
     ],
 )
 def test_formats_skip_non_secrets(line: str) -> None:
@@ -123,6 +124,7 @@ def test_literal_credentials_with_or_without_quotes_are_found(line: str) -> None
         # a real application's migrations, exports and tests (CTFd)
         ("eb68f277ab61", 'down_revision = "eb68f277ab61"', "migrations/v.py", "Hex High Entropy String",
          "digest or integrity value"),
+        ("my-api-key", '"api_key": "my-api-key",', "t.py", "Password Assignment", "placeholder"),
         ("1ec4a28fe0ff", '    "1ec4a28fe0ff",', "exports.py", "Hex High Entropy String",
          "hex too short to be a key on entropy alone"),
         ("303132333435363738396162636465666768696a6b", '  "303132333435363738396162636465666768696a6b"', "t.py",
