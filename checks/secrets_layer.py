@@ -37,10 +37,10 @@ _SELF_NAMING = re.compile(r"(?i)passw(?:or)?d|passwd|secret|token")
 MIN_ENTROPY_HEX = 20  # hex characters (80 bits): shorter values are ids, revisions, short hashes
 CHECKSUMMED_BUILTINS = frozenset({"GitHub Token", "NPM tokens"})
 _URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
-_URL_USERINFO = re.compile(r"://[^\s:/@\"'`]*:([^\s@\"'`]*)@([^\s/:?#\"'`]+)")
-# GitHub's documented basic-auth form for a token: the token is the user, the password the literal
-# "x-oauth-basic". Only the user part can be a secret.
-_TOKEN_AS_USER = re.compile(r"://([^:/@\s]*):x-oauth-basic@")
+_URL_USERINFO = re.compile(r"://([^\s:/@\"'`]*):([^\s@\"'`]*)@([^\s/:?#\"'`]+)")  # (user, password, host)
+# GitHub's documented basic-auth form for a token: the token is the user, the password this
+# literal. Only the user part can be a secret.
+_OAUTH_BASIC = "x-oauth-basic"
 _FORMAT_FIELD = re.compile(r"\{\w*\}")
 URL_CREDENTIAL_TYPES = frozenset({"Basic Auth Credentials", "URL Credentials", "Database Connection String"})
 _CHECKSUMMED = re.compile(r"\b(?:gh[pousr]|npm)_[A-Za-z0-9]{36}\b")
@@ -199,11 +199,8 @@ def _value_decoy(value: str, line: str, secret_type: str) -> str | None:
     userinfo = _URL_PASSWORD.search(value)
     if lay.placeholder.search(value) or (userinfo and lay.placeholder.search(userinfo.group(1))):
         return "placeholder"
-    if secret_type in URL_CREDENTIAL_TYPES and (user := _TOKEN_AS_USER.search(f"{line} {value}")) and (
-            not user.group(1) or _FORMAT_FIELD.fullmatch(user.group(1)) or lay.placeholder.search(user.group(1))):
-        return "placeholder"
-    if secret_type in URL_CREDENTIAL_TYPES and reserved_hosts_only(f"{line} {value}", lay.reserved_host):
-        return "weak credentials for a host reserved for documentation (example.com, .test, .invalid)"
+    if secret_type in URL_CREDENTIAL_TYPES and (reason := _url_credentials_decoy(f"{line} {value}", lay)):
+        return reason
     if lay.uuid.match(value):
         return "UUID"
     if lay.public.match(value):
@@ -219,6 +216,7 @@ _FIXTURE_WORDS = frozenset([
     "bad", "demo", "dummy", "fake", "sample", "example", "default", "root", "guest", "login", "letmein",
     "qwerty", "abc", "hello", "world", "my", "the", "super", "top", "secret", "changeme", "welcome",
 ])
+_LONGEST_FIXTURE_WORD = max(map(len, _FIXTURE_WORDS))
 _LEET = str.maketrans("0134@$57", "oieaasst")
 _INNER_LEET = re.compile(r"(?<=[a-z])[0134@$57]+(?=[a-z])")  # only between letters: "admin123" keeps its digits
 
@@ -234,7 +232,8 @@ def _segments(text: str) -> bool:
     """Whether ``text`` splits into fixture words (small dynamic programme over prefixes)."""
     ok = [True] + [False] * len(text)
     for end in range(1, len(text) + 1):
-        ok[end] = any(ok[start] and text[start:end] in _FIXTURE_WORDS for start in range(max(0, end - 9), end))
+        shortest_start = max(0, end - _LONGEST_FIXTURE_WORD)
+        ok[end] = any(ok[start] and text[start:end] in _FIXTURE_WORDS for start in range(shortest_start, end))
     return ok[-1]
 
 
@@ -254,13 +253,19 @@ def encoded_text(value: str) -> bool:
     return printable >= 0.9 * len(raw)
 
 
-def reserved_hosts_only(text: str, reserved: re.Pattern[str]) -> bool:
-    """Every URL with credentials in ``text`` (and there is one) points at a host reserved for
-    documentation, with a password that is not credential-shaped (``foo:bar@example.com``). A
-    strong password stays reported even there: a real one pasted with its host swapped for
-    example.com is still a leak."""
-    pairs = _URL_USERINFO.findall(text)
-    return bool(pairs) and all(reserved.search(host) and not credential_shaped(unquote(pw)) for pw, host in pairs)
+def _url_credentials_decoy(text: str, lay: Layer) -> str | None:
+    """Decoys among the URLs with credentials in ``text``: GitHub's token form with a placeholder
+    for the token, or every URL at a host reserved for documentation with a password that is not
+    credential-shaped (``foo:bar@example.com``; a strong password stays reported even there: a
+    real one pasted with its host swapped for example.com is still a leak)."""
+    userinfo = _URL_USERINFO.findall(text)
+    user = next((u for u, pw, _ in userinfo if pw == _OAUTH_BASIC), None)
+    if user is not None and (not user or _FORMAT_FIELD.fullmatch(user) or lay.placeholder.search(user)):
+        return "placeholder"
+    if userinfo and all(lay.reserved_host.search(host) and not credential_shaped(unquote(pw))
+                        for _, pw, host in userinfo):
+        return "weak credentials for a host reserved for documentation (example.com, .test, .invalid)"
+    return None
 
 
 def _context_decoy(value: str, line: str, path: str, secret_type: str) -> str | None:
@@ -273,24 +278,29 @@ def _context_decoy(value: str, line: str, path: str, secret_type: str) -> str | 
     if lay.public_path.search(path) or lay.test_vector_path.search(path):
         return "public key or test-vector file"
     if secret_type in ENTROPY_TYPES:
-        # Without a secret keyword on the line (an `Authorization: Basic dXNlcjpw...` header is
-        # base64 text, and a credential).
-        keyword = lay.secret_keyword.search(line)
-        if secret_type == HEX_ENTROPY and len(value) < MIN_ENTROPY_HEX and not keyword:
-            return "hex too short to be a key on entropy alone"
-        if not keyword and encoded_text(value):
-            return "encoded text, not key material"
-        digest_shaped = re.fullmatch(r"[0-9a-fA-F]+", value) and len(value) in lay.digest_hex_lengths
-        if digest_shaped and not lay.secret_keyword.search(line):
-            return "digest-shaped hex without a secret keyword"
-        if line.strip() == value:
-            return "bare encoded line (a key block is reported at its BEGIN line)"
+        return _entropy_decoy(value, line, secret_type, lay)
     if secret_type in _DS_KEYWORD and not credential_shaped(value.strip("'\"")):
         return "keyword value is not credential-shaped"
-    if secret_type in _SELF_NAMING_TYPES and _SELF_NAMING.search(value):
-        return "fixture value that names itself (password123, key-file-secret)"
-    if secret_type in _SELF_NAMING_TYPES and is_test_path(path) and fixture_password(value):
-        return "made-up password in test code (Str0ngP@ss!, testpass123)"
+    if secret_type in _SELF_NAMING_TYPES:
+        if _SELF_NAMING.search(value):
+            return "fixture value that names itself (password123, key-file-secret)"
+        if is_test_path(path) and fixture_password(value):
+            return "made-up password in test code (Str0ngP@ss!, testpass123)"
+    return None
+
+
+def _entropy_decoy(value: str, line: str, secret_type: str, lay: Layer) -> str | None:
+    """Decoys among entropy-only findings. Without a secret keyword on the line only: an
+    `Authorization: Basic dXNlcjpw...` header is base64 text, and a credential."""
+    if lay.secret_keyword.search(line) is None:
+        if secret_type == HEX_ENTROPY and len(value) < MIN_ENTROPY_HEX:
+            return "hex too short to be a key on entropy alone"
+        if encoded_text(value):
+            return "encoded text, not key material"
+        if re.fullmatch(r"[0-9a-fA-F]+", value) and len(value) in lay.digest_hex_lengths:
+            return "digest-shaped hex without a secret keyword"
+    if line.strip() == value:
+        return "bare encoded line (a key block is reported at its BEGIN line)"
     return None
 
 
