@@ -46,6 +46,18 @@ def with_left_out(results: dict[str, dict[str, Any]], no_fix: list[Prepared]) ->
         r["pro_recall_with_left_out_ci95"] = list(wilson(hits, n_all))
 
 
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    print(f"{'router':13} {'pro recall [95% CI]':28} {'lint->mini':>10} {'pro share':>9} {'saving':>7} "
+          f"{'split review':>12} {'recall incl. left-out':>22} {'saving if standard were mini':>29} size weights")
+    for kind, r in results.items():
+        lo, hi = r["pro_recall_ci95"]
+        print(f"{kind:13} {r['pro_recall']:.3f} [{lo:.3f}, {hi:.3f}] (n={r['security']:4}) "
+              f"{r['lint_mini']:10.3f} {r['pro_share_mix']:9.3f} {r['saving_mix']:7.3f} "
+              f"{r['saving_mix_split_review']:12.3f} "
+              f"{r['pro_recall_with_left_out']:22.3f} {r['saving_mix_if_standard_were_mini']:29.3f} "
+              f"{r.get('size_weights', '')}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--examples", required=True)
@@ -57,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the learner to ship (+size: size-adjusted score, weight chosen inside the training part)")
     ap.add_argument("--cache", help="JSONL cache of prepared rows (features, rules tier), keyed by repo and sha")
     ap.add_argument("--version", default=dt.date.today().isoformat())
+    ap.add_argument("--write-results", action="store_true",
+                    help="write benchmarks/router_data/results.json without shipping a model (--ship does both)")
     args = ap.parse_args(argv)
     config = LLMConfig()
     models = estimate_models(config)
@@ -65,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cache and Path(args.cache).exists():
         for line in Path(args.cache).read_text().splitlines():
             d = json.loads(line)
-            cached[(d["repo"], d["sha"])] = Prepared(**d)
+            if {f.name for f in dataclasses.fields(Prepared)} <= d.keys():  # else: an older cache, prepared again
+                cached[(d["repo"], d["sha"])] = Prepared(**d)
     rows = []
     skipped = 0
     for ex in load_examples(args.examples):
@@ -96,14 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     results = grouped_cv(rows, args.target, folds=args.folds, kinds=args.learners.split(","),
                          progress=lambda msg: print(f"{time.perf_counter() - t0:.0f}s {msg}", file=sys.stderr))
     with_left_out(results, no_fix)
-    print(f"{'router':13} {'pro recall [95% CI]':28} {'lint->mini':>10} {'pro share':>9} {'saving':>7} "
-          f"{'recall incl. left-out':>22} {'saving if standard were mini':>29} size weights")
-    for kind, r in results.items():
-        lo, hi = r["pro_recall_ci95"]
-        print(f"{kind:13} {r['pro_recall']:.3f} [{lo:.3f}, {hi:.3f}] (n={r['security']:4}) "
-              f"{r['lint_mini']:10.3f} {r['pro_share_mix']:9.3f} {r['saving_mix']:7.3f} "
-              f"{r['pro_recall_with_left_out']:22.3f} {r['saving_mix_if_standard_were_mini']:29.3f} "
-              f"{r.get('size_weights', '')}")
+    print_table(results)
     if args.ship:
         meta = {"trained": args.version, "target_default": args.target, "data": data,
                 "cv": {k: {kk: v for kk, v in r.items() if kk != "thresholds"} for k, r in results.items()},
@@ -112,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         doc = ship(args.ship_kind, rows, args.target, f"{prefix}-{args.version}", meta)
         model_text = json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n"
         (ROOT / "router/data/risk_model.json").write_text(model_text)
+    if args.ship or args.write_results:
         summary = {"target": args.target, "folds": args.folds, "data": data, "results": results}
         results_text = json.dumps(summary, indent=2, sort_keys=True) + "\n"
         (ROOT / "benchmarks/router_data/results.json").write_text(results_text)

@@ -450,7 +450,7 @@ def main(argv: Sequence[str] | None = None, edges: Edges | None = None) -> int:
 
 def router_calibrate_command(args: argparse.Namespace, edges: Edges) -> int:
     from govbot.router.dataset import SECURITY_MESSAGE, cited_ids, commit_diff, history, resolve_sha
-    from govbot.router.features import diff_inputs
+    from govbot.router.plan import diff_inputs
     from govbot.router.repocalibrate import calibration_doc, parse_feedback, reverted_shas
     from govbot.router.riskmodel import default_model
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Frozen(BaseModel):
@@ -270,6 +270,8 @@ class RoutePlan(Frozen):
     reasons: tuple[str, ...] = ()
     estimated_input_tokens: int = 0
     estimated_cost_usd: float = 0.0
+    split_tier: Tier | None = None  # split review: the tier of the test/docs/lint-level files
+    split_files: int = 0  # how many files that tier reviews
 
 
 class LLMCall(Frozen):

@@ -128,6 +128,11 @@ class Routing(Frozen):
         default=None, max_length=500, description="a calibration file written by `govbot router calibrate`, "
         "relative to the repository root"
     )
+    split_review: Literal["tests-and-docs", "docs", "off"] = Field(
+        default="tests-and-docs", description="a change routed to pro or standard: its test files "
+        "(tests-and-docs) and docs and lint-level files are reviewed by mini, which escalates to pro on a "
+        "security concern; never with a floor, a forced tier, or a file with a scanner finding or a risk rule"
+    )
 
 
 class LLMConfig(Frozen):

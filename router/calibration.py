@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 PRICE_RATIO = {"none": 0.0, "mini": 0.15, "standard": 0.40, "pro": 1.0}
 DEFAULT_MIX = {"security": 0.10, "lint": 0.40, "feature": 0.50}
+REQUEST_OVERHEAD_TOKENS = 1_800  # system prompt, schema and framing of one review request
 
 
 def conformal_threshold(positive_scores: Sequence[float], target_recall: float) -> float:
@@ -63,13 +64,35 @@ def mix_saving(
     Each class's mean cost (price ratio x tokens) is weighted by the mix, so the figure does not
     depend on how many rows of each class the data set happens to hold.
     """
+    return mix_saving_split([(label, tier, size, 0) for label, tier, size in rows], mix)
+
+
+def routed_cost(tier: str, diff_bytes: int, split_bytes: int = 0) -> float:
+    """Price ratio x tokens of one routed change. A split review (``llm.routing.split_review``) of a
+    pro or standard change sends ``split_bytes`` of it (tests, docs, lint-level files) to mini, in a
+    request of its own (``REQUEST_OVERHEAD_TOKENS`` more input, at mini's price); like ``plan()``, it
+    splits only where that costs less."""
+    whole = PRICE_RATIO[tier] * diff_tokens(diff_bytes)
+    if tier not in ("pro", "standard") or split_bytes <= 0:
+        return whole
+    aux = min(split_bytes, diff_bytes)
+    split = (PRICE_RATIO[tier] * diff_tokens(diff_bytes - aux)
+             + PRICE_RATIO["mini"] * (diff_tokens(aux) + REQUEST_OVERHEAD_TOKENS))
+    return min(whole, split)
+
+
+def mix_saving_split(
+    rows: Sequence[tuple[str, str, int, int]], mix: Mapping[str, float] = DEFAULT_MIX,
+) -> dict[str, float]:
+    """``mix_saving`` of rows ``(label, tier, diff_bytes, split_bytes)``: each change's cost under a
+    split review (``routed_cost``), against always-Pro on the whole diff."""
     cost = pro = 0.0
     for label, weight in mix.items():
-        mine = [(tier, size) for lab, tier, size in rows if lab == label]
+        mine = [(tier, size, aux) for lab, tier, size, aux in rows if lab == label]
         if not mine:
             continue
-        cost += weight * sum(PRICE_RATIO[t] * diff_tokens(s) for t, s in mine) / len(mine)
-        pro += weight * sum(diff_tokens(s) for _, s in mine) / len(mine)
+        cost += weight * sum(routed_cost(t, s, a) for t, s, a in mine) / len(mine)
+        pro += weight * sum(diff_tokens(s) for _, s, _ in mine) / len(mine)
     return {"cost": cost, "always_pro": pro, "saving": 1 - cost / pro if pro else 0.0}
 
 

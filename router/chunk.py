@@ -19,6 +19,7 @@ class FilePatch:
     path: str
     patch: str
     confidential: bool = False
+    aux: bool = False  # reviewed at the route's split tier (tests, docs, lint-level files of a split review)
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,12 @@ class Chunk:
     tokens: int
     confidential: bool
     note: str | None = None  # e.g. "part 2 of 3 of big.py"
+    aux: bool = False  # the files of a split review that its lower tier reviews
 
 
 def make_chunks(files: Sequence[FilePatch], budget_tokens: int) -> list[Chunk]:
-    """Greedy packing in the given order; confidential files never share a chunk with others.
+    """Greedy packing in the given order; confidential files never share a chunk with others, nor
+    do the auxiliary files of a split review (they go to another tier).
 
     A file larger than the budget is split at hunk boundaries (and a huge hunk at line
     boundaries), each piece keeping the file header so the reviewer knows where it is.
@@ -42,13 +45,13 @@ def make_chunks(files: Sequence[FilePatch], budget_tokens: int) -> list[Chunk]:
         parts = _split_file(f.patch, budget_tokens)
         for i, part in enumerate(parts, 1):
             note = f"part {i} of {len(parts)} of {f.path}" if len(parts) > 1 else None
-            pieces.append((FilePatch(f.path, part, f.confidential), note))
+            pieces.append((FilePatch(f.path, part, f.confidential, f.aux), note))
     chunks: list[Chunk] = []
     current: list[tuple[FilePatch, str | None]] = []
     used = 0
-    for piece, note in sorted(pieces, key=lambda p: p[0].confidential):  # stable: order kept per group
+    for piece, note in sorted(pieces, key=lambda p: _group(p[0])):  # stable: order kept per group
         cost = estimate_tokens(piece.patch)
-        mixed = bool(current) and current[0][0].confidential != piece.confidential
+        mixed = bool(current) and _group(current[0][0]) != _group(piece)
         if current and (used + cost > budget_tokens or mixed or note is not None or current[-1][1]):
             chunks.append(_chunk(len(chunks), current))
             current, used = [], 0
@@ -57,6 +60,10 @@ def make_chunks(files: Sequence[FilePatch], budget_tokens: int) -> list[Chunk]:
     if current:
         chunks.append(_chunk(len(chunks), current))
     return chunks
+
+
+def _group(p: FilePatch) -> tuple[bool, bool]:
+    return p.confidential, p.aux
 
 
 def _chunk(index: int, items: list[tuple[FilePatch, str | None]]) -> Chunk:
@@ -70,6 +77,7 @@ def _chunk(index: int, items: list[tuple[FilePatch, str | None]]) -> Chunk:
         tokens=sum(estimate_tokens(p.patch) for p in patches),
         confidential=patches[0].confidential,
         note="; ".join(notes) or None,
+        aux=patches[0].aux,
     )
 
 

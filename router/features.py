@@ -105,6 +105,18 @@ def bucket(name: str, buckets: int) -> int:
     return zlib.crc32(name.encode("utf-8")) % buckets
 
 
+# Files whose change carries no program logic a reviewer must reason about: translation catalogues,
+# stylesheets and test snapshots (a split review sends them to mini with the tests and docs).
+_DATA_EXT = frozenset({"po", "pot", "css", "scss", "sass", "less", "snap"})
+_SNAPSHOT_PATH = re.compile(r"(^|/)__snapshots__/")
+
+
+def is_data_file(path: str) -> bool:
+    low = path.lower()
+    name = low.rsplit("/", 1)[-1]
+    return (name.rsplit(".", 1)[-1] in _DATA_EXT if "." in name else False) or bool(_SNAPSHOT_PATH.search(low))
+
+
 def file_kind(path: str) -> str:
     low = path.lower()
     name = low.rsplit("/", 1)[-1]
@@ -384,13 +396,8 @@ def hashed(feats: Mapping[str, float], buckets: int) -> dict[int, float]:
 
 
 def diff_features(diff: str) -> dict[str, float]:
-    """Features of a unified diff, with the rules' classes: what ``plan()`` computes for a change."""
-    return diff_inputs(diff)[0]
-
-
-def diff_inputs(diff: str) -> tuple[dict[str, float], int]:
-    """``(features, patch bytes)`` of a unified diff: the learned router's two inputs, as ``plan()``
-    computes them for the change."""
+    """Features of a unified diff, with the rules' classes (the router's input; ``plan.diff_inputs``
+    adds the shape rules and the size)."""
     from govbot.core.diff import changeset_from_diff
     from govbot.router.classify import classify_files, default_rules
 
@@ -398,4 +405,4 @@ def diff_inputs(diff: str) -> tuple[dict[str, float], int]:
     texts = {f.path: f.patch or "" for f in change.files}
     classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], default_rules(),
                              content_rules=False)
-    return change_features([(f.path, texts[f.path]) for f in change.files], classes), patch_bytes(texts.values())
+    return change_features([(f.path, texts[f.path]) for f in change.files], classes)

@@ -12,7 +12,11 @@ Order of decisions, each recorded as a reason:
    or no LLM when the policy says ``lint_level: skip``;
 3. everything else by difficulty (lines, files, directories) -> mini or standard;
 4. overrides: ``/govbot deep`` and the policy's ``force_tier`` globs (never below a risk rule);
-   ``confidential`` paths only go to on-prem models, and are left out with a reason otherwise.
+   ``confidential`` paths only go to on-prem models, and are left out with a reason otherwise;
+5. split review (``llm.routing.split_review``): in a change routed to pro or standard, the test,
+   docs and lint-level files are reviewed by mini in chunks of their own (mini escalates to pro on
+   a security concern), the rest by the change's tier; never with a floor or a forced tier, and
+   never for a file with a scanner finding, a risk rule or a confidential path.
 
 No network, no clock, no environment: the same inputs always give the same plan.
 """
@@ -26,12 +30,13 @@ from dataclasses import dataclass, field, replace
 
 from govbot.checks.injection import RULE_ID as INJECTION_RULE_ID
 from govbot.checks.registry import SCANNER_NAMES
+from govbot.core.diff import changeset_from_diff
 from govbot.core.globs import glob_match
 from govbot.core.models import AIVerdict, Authorship, ChangeSet, Finding, RoutePlan, Tier
 from govbot.policy.llm_config import LLMConfig
-from govbot.router.calibration import diff_tokens
+from govbot.router.calibration import REQUEST_OVERHEAD_TOKENS, diff_tokens
 from govbot.router.catalogue import ModelSet, ModelSpec, max_cost_usd
-from govbot.router.chunk import FilePatch, estimate_tokens, make_chunks
+from govbot.router.chunk import Chunk, FilePatch, estimate_tokens, make_chunks
 from govbot.router.classify import FileClass, RoutingRules, classify_files, default_rules
 from govbot.router.features import (
     DEPENDENCY_FILES,
@@ -39,13 +44,14 @@ from govbot.router.features import (
     change_features,
     code_lint_kind,
     file_kind,
+    is_data_file,
     only_strings_changed,
     patch_bytes,
 )
 from govbot.router.riskmodel import RiskModel, default_model
 
 SCANNER_TOOLS = frozenset(SCANNER_NAMES)
-PROMPT_OVERHEAD_TOKENS = 1_800  # system prompt, schema and framing per request
+PROMPT_OVERHEAD_TOKENS = REQUEST_OVERHEAD_TOKENS  # system prompt, schema and framing per request
 EXPECTED_OUTPUT_TOKENS = 700  # a typical review reply, for estimates (budget uses the maximum)
 _RANK = {Tier.NONE: 0, Tier.MINI: 1, Tier.STANDARD: 2, Tier.PRO: 3}
 
@@ -68,6 +74,11 @@ class Route:
     estimated_cost_usd: float = 0.0
     chunks: int = 0
     classes: tuple[FileClass, ...] = field(default=(), repr=False)
+    split_tier: Tier | None = None  # the tier that reviews the files flagged ``aux`` (split review)
+    split_models: tuple[ModelSpec, ...] = ()
+
+    def chunk_tier(self, aux: bool) -> Tier:
+        return self.split_tier if aux and self.split_tier is not None else self.tier
 
     def route_plan(self) -> RoutePlan:
         model = self.models[0].ref if self.models else None
@@ -78,6 +89,8 @@ class Route:
             reasons=self.reasons,
             estimated_input_tokens=self.estimated_input_tokens,
             estimated_cost_usd=round(self.estimated_cost_usd, 6),
+            split_tier=self.split_tier,
+            split_files=sum(f.aux for f in self.files),
         )
 
 
@@ -147,8 +160,46 @@ def plan(
             return Route(tier=Tier.NONE, reasons=tuple(reasons), lint=True, skip_reason="lint-level change",
                          classes=classes)
 
+    split = split_paths(classes, texts, findings, config, tier,
+                        forced=_forced(change, config, force_tier) is not None)
     return _finish(change, classes, texts, config, models, tier, reasons, risk=bool(risk), lint=lint,
-                   pr_text=pr_text)
+                   pr_text=pr_text, split=split)
+
+
+SPLIT_TIER = Tier.MINI
+
+
+def split_paths(
+    classes: Sequence[FileClass], texts: Mapping[str, str], findings: Sequence[Finding], config: LLMConfig,
+    tier: Tier, *, forced: bool,
+) -> frozenset[str]:
+    """The files a split review sends to ``SPLIT_TIER`` (pure): tests (``tests-and-docs``), docs,
+    lint-level files, translation catalogues, stylesheets and test snapshots of a change routed to
+    pro or standard. Empty when the policy turns it off, the
+    tier was forced, a floor holds, or nothing would be left for the change's own tier."""
+    mode = config.routing.split_review
+    if mode == "off" or forced or tier not in (Tier.PRO, Tier.STANDARD) or floor_reasons(classes, texts, findings):
+        return frozenset()
+    flagged = {f.path for f in findings if f.tool != "llm"}
+    sent = {c.path for c in classes if texts.get(c.path)}
+    aux = frozenset(c.path for c in classes if c.path in sent and c.path not in flagged and _auxiliary(c, mode)
+                    and not glob_match(c.path, config.confidential))
+    return aux if sent - aux else frozenset()
+
+
+def scored_bytes(classes: Sequence[FileClass], texts: Mapping[str, str], config: LLMConfig) -> int:
+    """The patch bytes the size-adjusted risk score counts: those the change's own tier would read,
+    i.e. without the files a split review sends to mini (``train.Prepared.patch_bytes - split_bytes``)."""
+    split = split_paths(classes, texts, (), config, Tier.PRO, forced=False)
+    return patch_bytes(texts[c.path] for c in classes if c.path not in split)
+
+
+def _auxiliary(c: FileClass, mode: str) -> bool:
+    if c.risk or c.unexamined:
+        return False
+    kind = file_kind(c.path)
+    return (c.lint is not None or kind == "docs" or is_data_file(c.path)
+            or (mode == "tests-and-docs" and kind == "test"))
 
 
 UNTRUSTED_EXPRESSION = re.compile(
@@ -255,13 +306,14 @@ def learned_risk(
     """Pro reasons under the learned router (empty: not security-sensitive); the score and threshold
     are always recorded in ``notes`` so every route explains itself."""
     feats = change_features([(f.path, texts[f.path]) for f in change.files], classes)
-    size = patch_bytes(texts[f.path] for f in change.files)
+    size = scored_bytes(classes, texts, config)
     score, raw, top_features = model.route_score(feats, size, 4)
     target = config.routing.recall_target
     threshold = model.threshold(target)
     top = ", ".join(f"{n} {c:+.2f}" for n, c in top_features) or "none"
     verdict = ">=" if score >= threshold else "<"
-    sized = (f" (model {raw:.2f} - size weight {model.size_weight:g} x log(1 + {diff_tokens(size):.0f} tokens))"
+    sized = (f" (model {raw:.2f} - size weight {model.size_weight:g} x log(1 + {diff_tokens(size):.0f} tokens"
+             " reviewed at this tier))"
              if model.size_weight else "")
     line = (f"risk score {score:.2f}{sized} {verdict} threshold {threshold:.2f} (model {model.version}, "
             f"recall target {target:.0%}); top features: {top}")
@@ -285,12 +337,19 @@ def _risk_reasons(
 
 
 def _difficulty(change: ChangeSet, classes: Sequence[FileClass], config: LLMConfig) -> tuple[Tier, str]:
-    lines = sum(c.changed for c in classes)
-    files = len(change.files)
-    dirs = len({posixpath.dirname(f.path) for f in change.files})
+    """Mini or standard by the size of the change. With split review on, the tests, docs and other
+    auxiliary files a split would send to mini are not counted (unless the change is nothing else):
+    they do not make the code harder to review."""
+    mode = config.routing.split_review
+    counted = [c for c in classes if mode == "off" or not _auxiliary(c, mode)] or list(classes)
+    lines = sum(c.changed for c in counted)
+    files = len(counted)
+    dirs = len({posixpath.dirname(c.path) for c in counted})
     d = config.difficulty
-    bound = "at most " if any(c.unexamined for c in classes) else ""
-    size = f"{bound}{lines} changed lines, {files} file(s), {dirs} director{'y' if dirs == 1 else 'ies'}"
+    bound = "at most " if any(c.unexamined for c in counted) else ""
+    aside = len(classes) - len(counted)
+    size = (f"{bound}{lines} changed lines, {files} file(s), {dirs} director{'y' if dirs == 1 else 'ies'}"
+            + (f"; {aside} test/docs file(s) not counted" if aside else ""))
     if lines <= d.mini_max_lines and files <= d.mini_max_files and dirs <= d.mini_max_dirs:
         return Tier.MINI, f"small ordinary change ({size})"
     return Tier.STANDARD, f"ordinary change beyond mini's limits ({size})"
@@ -323,6 +382,38 @@ def _overrides(
     return forced
 
 
+def _estimate(chunks: Sequence[Chunk], nominal: ModelSpec | None, split: ModelSpec | None, extra: int) -> float:
+    """Upper-bound cost of the review: each chunk at its tier's model (the split tier's for ``aux``)."""
+    cost = 0.0
+    for c in chunks:
+        model = split if c.aux else nominal
+        if model is not None:
+            cost += max_cost_usd(model.price, c.tokens + PROMPT_OVERHEAD_TOKENS + extra, EXPECTED_OUTPUT_TOKENS)
+    return cost
+
+
+def _cheaper(
+    files: list[FilePatch], chunks: list[Chunk], nominal: ModelSpec | None, split: ModelSpec | None, extra: int,
+    budget: int,
+) -> tuple[list[FilePatch], list[Chunk], float]:
+    """The split review or the whole change at its tier, whichever costs less: a split adds requests
+    (prompt, PR text and reply each time)."""
+    cost = _estimate(chunks, nominal, split, extra)
+    if not any(f.aux for f in files):
+        return files, chunks, cost
+    whole = [replace(f, aux=False) for f in files]
+    whole_chunks = make_chunks(whole, budget)
+    whole_cost = _estimate(whole_chunks, nominal, None, extra)
+    return (whole, whole_chunks, whole_cost) if whole_cost <= cost else (files, chunks, cost)
+
+
+def _split_reason(aux: Sequence[FilePatch], sent: int, tokens: int, tier: Tier, config: LLMConfig) -> str:
+    escalating = " (escalating to pro on a security concern)" if SPLIT_TIER.value in config.escalate_from else ""
+    shown = ", ".join(p.path for p in aux[:3]) + (f" and {len(aux) - 3} more" if len(aux) > 3 else "")
+    return (f"split review: {len(aux)} test/docs/lint-level file(s) (~{tokens} tokens: {shown}) reviewed by "
+            f"{SPLIT_TIER.value}{escalating}, the other {sent - len(aux)} by {tier.value} (llm.routing.split_review)")
+
+
 def _finish(
     change: ChangeSet,
     classes: Sequence[FileClass],
@@ -335,9 +426,13 @@ def _finish(
     risk: bool,
     lint: bool,
     pr_text: str,
+    split: frozenset[str] = frozenset(),
 ) -> Route:
     cloud = models.candidates(tier)
     onprem = models.candidates(tier, on_prem_only=True)
+    split_models = models.candidates(SPLIT_TIER) if split else ()
+    if not split_models:
+        split = frozenset()
     files: list[FilePatch] = []
     excluded: list[tuple[str, str]] = []
     for f in change.files:
@@ -348,7 +443,7 @@ def _finish(
         if confidential and not onprem:
             excluded.append((f.path, "confidential path and no on-prem model for this tier"))
             continue
-        files.append(FilePatch(f.path, texts[f.path], confidential))
+        files.append(FilePatch(f.path, texts[f.path], confidential, f.path in split))
     conf = [p.path for p in files if p.confidential]
     if conf:
         reasons.append(f"{len(conf)} confidential file(s) go to on-prem models only")
@@ -357,13 +452,15 @@ def _finish(
         reasons.append(f"{n} confidential file(s) left out: no on-prem model configured for tier {tier.value}")
     chunks = make_chunks(files, config.chunk_tokens)
     extra = estimate_tokens(pr_text) if pr_text else 0
-    tokens = sum(c.tokens + PROMPT_OVERHEAD_TOKENS + extra for c in chunks)
     # The model the review will use names the price (only an OpenAI key: an OpenAI model, priced
     # as such); with no key at all, the tier's first configured model, for an estimate.
     nominal = cloud[0] if cloud else models.nominal(tier)
-    cost = (
-        max_cost_usd(nominal.price, tokens, EXPECTED_OUTPUT_TOKENS * len(chunks)) if nominal and chunks else 0.0
-    )
+    files, chunks, cost = _cheaper(files, chunks, nominal, split_models[0] if split_models else None, extra,
+                                   config.chunk_tokens)
+    tokens = sum(c.tokens + PROMPT_OVERHEAD_TOKENS + extra for c in chunks)
+    aux = [p for p in files if p.aux]
+    if aux:
+        reasons.append(_split_reason(aux, len(files), sum(c.tokens for c in chunks if c.aux), tier, config))
     skip = None
     if not files:
         skip = "nothing to review: every file was left out"
@@ -386,4 +483,17 @@ def _finish(
         estimated_cost_usd=cost,
         chunks=len(chunks),
         classes=tuple(classes),
+        split_tier=SPLIT_TIER if aux else None,
+        split_models=split_models if aux else (),
     )
+
+
+def diff_inputs(diff: str) -> tuple[dict[str, float], int]:
+    """``(features, scored bytes)`` of a unified diff: the learned router's two inputs, as ``plan()``
+    computes them for the change under the default policy."""
+    change = changeset_from_diff(diff)
+    texts = {f.path: f.patch or "" for f in change.files}
+    classes = tuple(lint_by_shape(c, texts[c.path]) for c in classify_files(
+        [(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], default_rules(), content_rules=False))
+    return (change_features([(f.path, texts[f.path]) for f in change.files], classes),
+            scored_bytes(classes, texts, LLMConfig()))

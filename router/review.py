@@ -161,7 +161,7 @@ class _Run:
         files = [
             # The name is redacted like any text that leaves the machine (issue 9, class 3).
             FilePatch(redactor.path(f.path, counts), redactor.patch(f.path, patch, flagged.get(f.path, ()), counts),
-                      f.confidential)
+                      f.confidential, f.aux)
             for f, patch in self._sent()
         ]
         pr = self.request.change.pr
@@ -267,7 +267,7 @@ class _Run:
         tokens = estimate_tokens(prompt.system_with_schema()) + estimate_tokens(prompt.user)
         label = f"chunk {chunk.index + 1}/{count}"
         attempts = _Attempts(chunk.index, label)
-        tier = self.route.tier
+        tier = self.route.chunk_tier(chunk.aux)
         first = review_with_tier(
             self.caller, tier, self._candidates(tier, chunk), prompt, tokens, attempts,
             escalates_on_invalid=tier.value in self.config.escalate_from,

@@ -23,11 +23,18 @@ import numpy as np
 from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship, ChangeSet, Tier
 from govbot.policy.llm_config import LLMConfig
-from govbot.router.calibration import DEFAULT_MIX, conformal_threshold, mix_saving, size_adjusted, summary
+from govbot.router.calibration import (
+    DEFAULT_MIX,
+    conformal_threshold,
+    mix_saving,
+    mix_saving_split,
+    size_adjusted,
+    summary,
+)
 from govbot.router.catalogue import ModelSet
 from govbot.router.classify import classify_files, default_rules
 from govbot.router.features import DEPENDENCY_FILES, TOOL_CONFIG, bucket, change_features, patch_bytes
-from govbot.router.plan import _difficulty, floor_reasons, lint_by_shape, plan
+from govbot.router.plan import _difficulty, floor_reasons, lint_by_shape, plan, split_paths
 from govbot.router.riskmodel import dump_model, dump_trees
 
 BUCKETS = 1 << 15
@@ -47,6 +54,8 @@ class Prepared:
     small_tier: str  # mini or standard by the difficulty limits
     dependency_only: bool = False  # manifests, lock files, tool config only: mini + supply-chain checks
     patch_bytes: int = 0  # the changed files' patch bytes, as plan() measures them (features.patch_bytes)
+    split_bytes: int = 0  # bytes a split review sends to mini if the learned router says pro or standard
+    rules_split_bytes: int = 0  # the same for the rules-only router's tier
 
 
 def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, models: ModelSet) -> Prepared | None:
@@ -62,14 +71,16 @@ def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, model
     classes = tuple(lint_by_shape(c, texts[c.path]) for c in classify_files(
         [(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], rules, content_rules=False))
     rules_cfg = config.model_copy(update={"routing": config.routing.model_copy(update={"router": "rules"})})
-    rules_tier = plan(change, (), Authorship(), rules_cfg, models).tier.value
+    rules_route = plan(change, (), Authorship(), rules_cfg, models)
     floor = bool(floor_reasons(classes, texts, ()))
     small, _ = _difficulty(change, classes, config)
     deps = all(DEPENDENCY_FILES.search(f.path) or TOOL_CONFIG.search(f.path) for f in change.files)
+    split = split_paths(classes, texts, (), config, Tier.PRO, forced=False)  # the same for standard
     return Prepared(repo, sha, label, len(diff.encode("utf-8", "surrogateescape")),
                     change_features([(f.path, texts[f.path]) for f in change.files], classes),
-                    rules_tier, floor, all(c.lint for c in classes), small.value, deps,
-                    patch_bytes(texts.values()))
+                    rules_route.tier.value, floor, all(c.lint for c in classes), small.value, deps,
+                    patch_bytes(texts.values()), patch_bytes(texts[p] for p in split),
+                    patch_bytes(f.patch for f in rules_route.files if f.aux))
 
 
 NEVER_PRO = -1e9  # the calibration score of a security fix that plan() would never send to pro
@@ -189,8 +200,10 @@ def fit_scorer(
 
 
 def adjust(rows: Sequence[Prepared], raw: Any, size_weight: float) -> Any:
-    """``raw - size_weight * log(1 + tokens)`` per row: ``plan()``'s size-adjusted score."""
-    return np.array([size_adjusted(float(s), p.patch_bytes, size_weight) for p, s in zip(rows, raw, strict=True)])
+    """``raw - size_weight * log(1 + tokens)`` per row: ``plan()``'s size-adjusted score, counting the
+    tokens the change's own tier reads (``plan.scored_bytes``: without a split review's files)."""
+    return np.array([size_adjusted(float(s), p.patch_bytes - p.split_bytes, size_weight)
+                     for p, s in zip(rows, raw, strict=True)])
 
 
 def calibration_scores(cal_pos: Sequence[Prepared], adjusted: Sequence[float]) -> list[float]:
@@ -224,7 +237,8 @@ def choose_size_weight(
     seed: int = 0,
 ) -> tuple[float, dict[float, dict[str, Any]]]:
     """The size weight with the best mix saving over ``folds`` repository-grouped folds of ``rows``
-    (each fold fitted and calibrated like ``fit_and_calibrate``); ties go to the smaller weight.
+    (each fold fitted and calibrated like ``fit_and_calibrate``); ties go to the smaller weight. The
+    saving is the one the default policy pays: with split review (``mix_saving_split``).
 
     At a fixed recall, the expected cost of the pro tier is least when changes go to pro in order of
     p(security | x) / tokens(x), i.e. by ``log-odds - log(tokens)`` (Neyman-Pearson with a cost per
@@ -234,7 +248,7 @@ def choose_size_weight(
     from sklearn.model_selection import GroupKFold
 
     groups = np.array([p.repo for p in rows])
-    tiers: dict[float, list[tuple[str, str, int]]] = {w: [] for w in weights}
+    tiers: dict[float, list[tuple[str, str, int, int]]] = {w: [] for w in weights}
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(np.zeros(len(rows)), groups=groups):
         train = [rows[i] for i in train_idx]
         test = [rows[i] for i in test_idx]
@@ -245,10 +259,11 @@ def choose_size_weight(
         for w in weights:
             pos_scores = calibration_scores(cal_pos, adjust(cal_pos, cal_raw, w))
             threshold = conformal_threshold(pos_scores, target) if pos_scores else -math.inf
-            tiers[w].extend((p.label, route_tier(p, float(s), threshold), p.size)
+            tiers[w].extend((p.label, route_tier(p, float(s), threshold), p.size, p.split_bytes)
                             for p, s in zip(test, adjust(test, test_raw, w), strict=True))
-    table = {w: dict(summary(tiers[w])) for w in weights}
-    best = max(weights, key=lambda w: (round(_number(table[w]["saving_mix"]), 6), -w))
+    table = {w: {**summary([r[:3] for r in tiers[w]]), "saving_mix_split_review": mix_saving_split(tiers[w])["saving"]}
+             for w in weights}
+    best = max(weights, key=lambda w: (round(_number(table[w]["saving_mix_split_review"]), 6), -w))
     return best, table
 
 
@@ -289,6 +304,7 @@ def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: S
 
     groups = np.array([p.repo for p in rows])
     tiers: dict[str, list[tuple[str, str, int]]] = {k: [] for k in kinds}
+    split: dict[str, list[tuple[str, str, int, int]]] = {k: [] for k in kinds}  # with split-review bytes
     thresholds: dict[str, list[float]] = {k: [] for k in kinds}
     weights: dict[str, list[float]] = {k: [] for k in kinds}
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(np.zeros(len(rows)), groups=groups):
@@ -299,6 +315,7 @@ def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: S
         for kind in kinds:
             if kind == "rules":
                 tiers[kind].extend((p.label, p.rules_tier, p.size) for p in test)
+                split[kind].extend((p.label, p.rules_tier, p.size, p.rules_split_bytes) for p in test)
                 continue
             _, threshold, _, score, weight = fit_for_ship(kind, train, target, seed)
             if progress is not None:
@@ -306,7 +323,9 @@ def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: S
             thresholds[kind].append(threshold)
             weights[kind].append(weight)
             for p, s in zip(test, score(test), strict=True):
-                tiers[kind].append((p.label, route_tier(p, float(s), threshold), p.size))
+                tier = route_tier(p, float(s), threshold)
+                tiers[kind].append((p.label, tier, p.size))
+                split[kind].append((p.label, tier, p.size, p.split_bytes))
     out: dict[str, dict[str, Any]] = {}
     for kind in kinds:
         out[kind] = dict(summary(tiers[kind]))
@@ -314,6 +333,7 @@ def grouped_cv(rows: Sequence[Prepared], target: float, folds: int = 5, kinds: S
         if kind != "rules" and _learner(kind)[1]:
             out[kind]["size_weights"] = weights[kind]
         out[kind]["cost_share_by_class"] = cost_shares(tiers[kind])
+        out[kind]["saving_mix_split_review"] = mix_saving_split(split[kind])["saving"]
         out[kind]["saving_mix_if_standard_were_mini"] = mix_saving(
             [(lab, Tier.MINI.value if t == Tier.STANDARD.value else t, s) for lab, t, s in tiers[kind]])["saving"]
         sec = [(t, s) for lab, t, s in tiers[kind] if lab == "security"]

@@ -371,7 +371,9 @@ def _llm(report: Report) -> str:
     tokens_out = sum(c.output_tokens for c in llm.calls)
     head = [
         f"**LLM review:** {llm.status.value.replace('_', ' ')}",
-        f"tier {code(route.tier.value, in_table=False)}",
+        f"tier {code(route.tier.value, in_table=False)}" + (
+            f" ({code(route.split_tier.value, in_table=False)} for {plural(route.split_files, 'test/docs file')})"
+            if route.split_tier and route.split_files else ""),
         "model " + ", ".join(code(m, limit=80, in_table=False) for m in models) if models else "",
         f"{plural(len(llm.calls), 'call')}",
         f"{tokens_in:,} in / {tokens_out:,} out tokens",

@@ -48,7 +48,7 @@ def test_demo_blocks_and_writes_a_schema_valid_report(demo: Path) -> None:
     report = json.loads((demo.parent / "report.json").read_text())
     schema = json.loads(govbot("report-schema").stdout)
     jsonschema.validate(report, schema)
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "1.2"
     assert report["decision"]["outcome"] == "block"
     rules = {f["rule_id"] for f in report["findings"]}
     assert "secrets:aws-access-key" in rules

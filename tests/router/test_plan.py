@@ -13,7 +13,7 @@ from govbot.core.models import AIVerdict, Authorship, Finding, Severity, Suppres
 from govbot.policy.llm_config import ForceTier, LLMConfig, Routing, Tiers
 from govbot.router.catalogue import default_catalogue, resolve_models
 from govbot.router.env import LLMEnvironment
-from govbot.router.plan import Route, plan
+from govbot.router.plan import Route, diff_inputs, plan, scored_bytes, split_paths
 
 RULES = Routing(router="rules")  # these tests pin the hand-written rules (llm.routing.router: rules)
 
@@ -172,3 +172,92 @@ def test_a_prompt_injection_attempt_routes_to_pro() -> None:
     assert route(doc).tier is Tier.MINI
     r = route(doc, findings=(f,))
     assert r.tier is Tier.PRO and "prompt-injection" in r.reasons[0]
+
+
+# Split review (llm.routing.split_review): a pro or standard change's tests, docs and lint-level files
+# go to mini in chunks of their own.
+
+CODE = diff("src/auth/tokens.py", "x = 1\n", "x = 2\n")  # pro by the rules (security path)
+# large enough that a request of their own at mini's price costs less than sending them to pro
+TEST = diff("tests/test_render.py", "", "".join(f"def test_{i}():\n    assert render({i}) == '<p>{i}</p>'\n"
+                                                for i in range(150)))
+DOCS = diff("docs/tokens.md", "", "".join(f"Paragraph {i} of the guide, in plain words.\n" for i in range(150)))
+
+
+def test_split_review_sends_tests_and_docs_of_a_pro_change_to_mini() -> None:
+    r = route(CODE + TEST + DOCS)
+    assert r.tier is Tier.PRO and r.split_tier is Tier.MINI
+    assert {f.path: f.aux for f in r.files} == {"src/auth/tokens.py": False, "tests/test_render.py": True,
+                                                "docs/tokens.md": True}
+    assert r.split_models and all(m in r.split_models for m in resolve_models(
+        LLMConfig(routing=RULES), ENV, default_catalogue()).candidates(Tier.MINI))
+    why = r.reasons[-1]
+    assert why.startswith("split review: 2 test/docs/lint-level file(s)") and "reviewed by mini (escalating to pro" in why
+    assert "the other 1 by pro" in why
+    assert r.route_plan().split_tier is Tier.MINI and r.route_plan().split_files == 2
+    whole = route(CODE + TEST + DOCS, config=LLMConfig(routing=RULES.model_copy(update={"split_review": "off"})))
+    assert whole.split_tier is None and not any(f.aux for f in whole.files)
+    assert r.estimated_cost_usd < whole.estimated_cost_usd
+    assert r.estimated_input_tokens == whole.estimated_input_tokens + 1_800  # one more request: the mini chunk
+    # a small test or docs change is not worth a request of its own: no split
+    small = route(CODE + diff("tests/test_render.py", "x = 1\n", "x = 2\n") + diff("docs/a.md", "a\n", "b\n"))
+    assert small.tier is Tier.PRO and small.split_tier is None and not any(f.aux for f in small.files)
+
+
+def test_split_review_docs_mode_keeps_tests_with_the_change() -> None:
+    cfg = LLMConfig(routing=RULES.model_copy(update={"split_review": "docs"}))
+    r = route(CODE + TEST + DOCS, config=cfg)
+    assert {f.path for f in r.files if f.aux} == {"docs/tokens.md"}
+
+
+def test_no_split_with_a_floor_a_forced_tier_or_nothing_left_for_the_tier() -> None:
+    finding = Finding(tool="bandit", rule_id="bandit:B101", severity=Severity.LOW, path="tests/test_render.py",
+                      line=2, message="m")
+    assert route(CODE + TEST + DOCS, findings=(finding,)).split_tier is None  # a scanner finding is a floor
+    assert route(CODE + TEST + DOCS, force=Tier.PRO).split_tier is None  # /govbot deep: all at pro
+    forced = LLMConfig(routing=RULES, force_tier=[ForceTier(paths=["docs/**"], tier="pro")])
+    assert route(CODE + TEST + DOCS, config=forced).split_tier is None
+    # only tests and docs, sent to standard by size: splitting would leave nothing to the tier
+    big = "".join(diff(f"tests/m{i}/test_a.py", "", "".join(f"v{j} = f({j})\n" for j in range(30)))
+                  for i in range(5))
+    r = route(big + DOCS)
+    assert r.tier is Tier.STANDARD and r.split_tier is None
+
+
+def test_split_review_keeps_risky_and_confidential_files_at_the_tier() -> None:
+    risky_test = TEST.replace("tests/test_render.py", "tests/test_auth_tokens.py")  # a security path, even in tests
+    r = route(CODE + risky_test + DOCS)
+    assert {f.path for f in r.files if f.aux} == {"docs/tokens.md"}
+    # a confidential path stays with the change's tier (on-prem models only)
+    cfg = LLMConfig(routing=RULES, confidential=["docs/**"])
+    change = changeset_from_diff(CODE + TEST + DOCS)
+    texts = {f.path: f.patch or "" for f in change.files}
+    classes = route(CODE + TEST + DOCS).classes
+    assert split_paths(classes, texts, (), cfg, Tier.PRO, forced=False) == {"tests/test_render.py"}
+    assert split_paths(classes, texts, (), LLMConfig(routing=RULES), Tier.PRO, forced=False) == {
+        "tests/test_render.py", "docs/tokens.md"}
+    assert split_paths(classes, texts, (), LLMConfig(routing=RULES), Tier.MINI, forced=False) == frozenset()
+
+
+def test_the_risk_score_counts_the_bytes_the_tier_reads() -> None:
+    """The size-adjusted score counts the tokens the change's own tier would review: a split review's
+    tests and docs are left out (as the training rows' ``patch_bytes - split_bytes``), so a fix with a
+    long test is not ranked as a large change."""
+    change = changeset_from_diff(CODE + TEST + DOCS)
+    texts = {f.path: f.patch or "" for f in change.files}
+    classes = route(CODE + TEST + DOCS).classes
+    code = len(texts["src/auth/tokens.py"].encode())
+    assert scored_bytes(classes, texts, LLMConfig()) == code
+    off = LLMConfig(routing=Routing(split_review="off"))
+    assert scored_bytes(classes, texts, off) == sum(len(t.encode()) for t in texts.values())
+    feats, size = diff_inputs(CODE + TEST + DOCS)
+    assert size == code and feats
+
+
+def test_split_chunks_never_mix_the_two_tiers() -> None:
+    from govbot.router.chunk import FilePatch, make_chunks
+
+    files = [FilePatch("a.py", "+x\n" * 10), FilePatch("tests/t.py", "+y\n" * 10, aux=True),
+             FilePatch("b.py", "+z\n" * 10), FilePatch("docs/d.md", "+w\n" * 10, aux=True)]
+    chunks = make_chunks(files, 10_000)
+    assert [(c.paths, c.aux) for c in chunks] == [(("a.py", "b.py"), False), (("tests/t.py", "docs/d.md"), True)]

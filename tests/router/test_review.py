@@ -420,3 +420,34 @@ def test_confidential_files_go_to_the_on_prem_model_only(fake_llm: FakeLLM) -> N
     assert onprem and onprem[0].cost_usd == 0
     assert fake_llm.requests[[r.model for r in fake_llm.requests].index("qwen2.5-coder:7b")].json[
         "response_format"] == {"type": "json_object"}
+
+
+# --- split review ----------------------------------------------------------------------------------
+
+
+def test_split_review_sends_the_tests_to_mini_and_the_code_to_pro(fake_llm: FakeLLM) -> None:
+    tests = new_file("tests/test_page_render.py", 120).replace("value_", "expected_")
+    out = review(request_for(change_of(SECURITY + tests)), config(), env_for(fake_llm), FAST)
+    assert out.route.tier is Tier.PRO and out.route.split_tier is Tier.MINI and out.route.split_files == 1
+    assert sorted(fake_llm.models_called()) == ["claude-opus-4-6", "gpt-5-mini"]
+    by_model = {r.json["model"]: json.dumps(r.json) for r in fake_llm.requests}
+    assert "tests/test_page_render.py" in by_model["gpt-5-mini"] and "src/auth/login.py" not in by_model["gpt-5-mini"]
+    assert "src/auth/login.py" in by_model["claude-opus-4-6"]
+    assert "tests/test_page_render.py" not in by_model["claude-opus-4-6"]
+    assert {(c.model, c.tier) for c in out.llm.calls} == {("claude-opus-4-6", Tier.PRO), ("gpt-5-mini", Tier.MINI)}
+    assert any(r.startswith("split review: 1 test/docs/lint-level file(s)") for r in out.route.reasons)
+
+
+def test_a_split_review_mini_part_escalates_to_pro_on_a_security_concern(fake_llm: FakeLLM) -> None:
+    tests = new_file("tests/test_page_render.py", 120).replace("value_", "expected_")
+    fake_llm.script("gpt-5-mini", Reply(text=review_json([finding("tests/test_page_render.py", 3)], concern=True)))
+    out = review(request_for(change_of(SECURITY + tests)), config(), env_for(fake_llm), FAST)
+    assert sorted(fake_llm.models_called()) == ["claude-opus-4-6", "claude-opus-4-6", "gpt-5-mini"]
+    assert any("escalated mini -> pro" in e for e in out.llm.escalations)
+
+
+def test_split_review_off_sends_everything_to_pro(fake_llm: FakeLLM) -> None:
+    tests = new_file("tests/test_page_render.py", 120).replace("value_", "expected_")
+    cfg = config(routing={"router": "rules", "split_review": "off"})
+    out = review(request_for(change_of(SECURITY + tests)), cfg, env_for(fake_llm), FAST)
+    assert out.route.split_tier is None and fake_llm.models_called() == ["claude-opus-4-6"]

@@ -63,7 +63,8 @@ def test_the_routed_score_is_size_adjusted_in_plan() -> None:
         route = plan(change, (), Authorship(), config, models, risk_model=model)
         line = next(r for r in route.reasons if r.startswith("risk score"))
         assert line.startswith(f"risk score {routed:.2f}")
-        assert (f"size weight {weight:g} x log(1 + {nbytes / 4:.0f} tokens)" in line) == (weight > 0)
+        assert (f"size weight {weight:g} x log(1 + {nbytes / 4:.0f} tokens reviewed at this tier)" in line) == (
+            weight > 0)
         assert (route.tier is Tier.PRO) == (routed >= model.threshold(config.routing.recall_target))
 
 

@@ -8,9 +8,18 @@ import math
 
 import pytest
 
+from govbot.core.diff import changeset_from_diff
 from govbot.policy.llm_config import LLMConfig
 from govbot.router import train
-from govbot.router.calibration import conformal_threshold, mix_saving, size_adjusted, summary, wilson
+from govbot.router.calibration import (
+    conformal_threshold,
+    mix_saving,
+    mix_saving_split,
+    routed_cost,
+    size_adjusted,
+    summary,
+    wilson,
+)
 from govbot.router.catalogue import estimate_models
 from govbot.router.features import change_features
 from govbot.router.riskmodel import parse_model
@@ -162,3 +171,30 @@ def test_size_weight_is_chosen_without_the_calibration_repositories(monkeypatch:
         assert routed == pytest.approx(float(want), abs=1e-4)
         assert routed == pytest.approx(raw - 1.5 * math.log1p(p.patch_bytes / 4))
     assert ship("gbt", rows, 0.8, "test-raw", {})["size_weight"] == 0.0
+
+
+def test_split_review_cost_counts_the_extra_request_and_splits_only_where_cheaper() -> None:
+    # 40,000 bytes = 10,000 tokens at pro, 20,000 of them (5,000 tokens) tests/docs
+    assert routed_cost("pro", 40_000, 20_000) == pytest.approx(5_000 + 0.15 * (5_000 + 1_800))
+    assert routed_cost("standard", 40_000, 20_000) == pytest.approx(0.4 * 5_000 + 0.15 * (5_000 + 1_800))
+    assert routed_cost("mini", 40_000, 20_000) == pytest.approx(0.15 * 10_000)  # mini: nothing to split
+    # a small split part is not worth a request of its own: the whole change at its tier
+    assert routed_cost("pro", 4_000, 400) == pytest.approx(1_000)
+    assert routed_cost("pro", 4_000, 0) == routed_cost("pro", 4_000) == pytest.approx(1_000)
+    rows = [("feature", "pro", 40_000, 20_000), ("lint", "mini", 400, 0), ("security", "pro", 400, 0)]
+    assert mix_saving_split(rows)["saving"] > mix_saving([r[:3] for r in rows])["saving"]
+    assert mix_saving_split([(*r, 0) for r in [("feature", "pro", 400)]]) == mix_saving([("feature", "pro", 400)])
+
+
+def test_prepared_rows_carry_the_split_bytes_plan_would_use() -> None:
+    code = "diff --git a/src/app/view.py b/src/app/view.py\n--- a/src/app/view.py\n+++ b/src/app/view.py\n" \
+           "@@ -1,1 +1,1 @@\n-x = 1\n+x = compute(2)\n"
+    test_body = "".join(f"+assert render({i}) == {i}\n" for i in range(50))
+    tests = ("diff --git a/tests/test_view.py b/tests/test_view.py\nnew file mode 100644\n--- /dev/null\n"
+             f"+++ b/tests/test_view.py\n@@ -0,0 +1,50 @@\n{test_body}")
+    config = LLMConfig()
+    p = prepare("o/r", "0" * 40, "feature", code + tests, config, estimate_models(config))
+    assert p is not None
+    change = changeset_from_diff(code + tests)
+    test_patch = next(f.patch for f in change.files if f.path == "tests/test_view.py")
+    assert p.split_bytes == len((test_patch or "").encode()) and 0 < p.split_bytes < p.patch_bytes

@@ -101,7 +101,7 @@ def test_representative_comment_sections() -> None:
     assert "| semgrep | 1.90.0 | ✅ ok | 5 | 3.2s |" in text
     assert "- `data/dump.sql` (detect-secrets) — file too large" in text
     assert "- `assets/logo.png` — binary" in text
-    assert text.rstrip().endswith("report schema 1.1</sub>")
+    assert text.rstrip().endswith("report schema 1.2</sub>")
 
 
 def test_findings_grouped_by_severity_with_in_diff_first() -> None:
