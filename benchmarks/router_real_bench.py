@@ -9,11 +9,12 @@ features, kNN on the same, gradient-boosted trees on the named features) and for
 router it prints, over 5 repository-grouped folds: Pro recall on security fixes with a 95% Wilson
 interval, lint-level commits routed to mini/skip, Pro share and the saving against always-Pro on a
 10/40/50 security/lint/feature mix (price ratios 0.15/0.40/1.0, tokens = diff bytes / 4).
-A learner named ``<learner>+size`` (``gbt+size``, ``logistic+size``) routes by the size-adjusted
+A learner named ``<learner>+size`` (``gbt+size``, ``logistic+size``, ``ens+size``) routes by the size-adjusted
 score ``score - w * log(1 + tokens)``; ``w`` is chosen by 3-fold repository-grouped CV on the
 fitting repositories of each outer training part (never the calibration quarter, never the outer
 test fold). ``--ship`` also writes ``router/data/risk_model.json`` (``--ship-kind``, default
-``gbt+size``) and ``benchmarks/router_data/results.json``.
+``ens+size``: the average of the trees and the logistic model, size-adjusted) and
+``benchmarks/router_data/results.json``.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--learners", default=",".join(LEARNERS))
     ap.add_argument("--ship", action="store_true")
-    ap.add_argument("--ship-kind", default="gbt+size", choices=("gbt", "gbt+size", "logistic", "logistic+size"),
+    ap.add_argument("--ship-kind", default="ens+size",
+                    choices=("gbt", "gbt+size", "logistic", "logistic+size", "ens", "ens+size"),
                     help="the learner to ship (+size: size-adjusted score, weight chosen inside the training part)")
     ap.add_argument("--cache", help="JSONL cache of prepared rows (features, rules tier), keyed by repo and sha")
     ap.add_argument("--version", default=dt.date.today().isoformat())
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         meta = {"trained": args.version, "target_default": args.target, "data": data,
                 "cv": {k: {kk: v for kk, v in r.items() if kk != "thresholds"} for k, r in results.items()},
                 "source": "benchmarks/router_data/manifest.csv: pypa/advisory-database fix commits, same-repo history"}
-        prefix = {"gbt": "gbt", "gbt+size": "gbts", "logistic": "lr", "logistic+size": "lrs"}[args.ship_kind]
+        prefix = {"gbt": "gbt", "gbt+size": "gbts", "logistic": "lr", "logistic+size": "lrs", "ens": "ens",
+                  "ens+size": "enss"}[args.ship_kind]
         doc = ship(args.ship_kind, rows, args.target, f"{prefix}-{args.version}", meta)
         model_text = json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n"
         (ROOT / "router/data/risk_model.json").write_text(model_text)

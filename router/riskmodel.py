@@ -1,7 +1,8 @@
 """The learned risk model at runtime: plain JSON weights, pure-Python scoring, explained.
 
 The shipped file ``router/data/risk_model.json`` (format ``govbot-risk-model``) holds a linear model
-over hashed features or gradient-boosted trees over named features (``govbot.router.features``),
+over hashed features, gradient-boosted trees over named features (``govbot.router.features``), or
+a weighted average of such members (``kind: ensemble``),
 the size weight of the routed score (``calibration.size_adjusted``), the sorted routed scores of
 held-out security fixes (for the conformal threshold at any recall target) and where it came from. No pickle, no
 scikit-learn at runtime.
@@ -51,6 +52,7 @@ class RiskModel:
     names: tuple[str, ...] = ()  # trees: feature index -> feature name
     trees: tuple[Tree, ...] = ()  # gradient-boosted trees: score = intercept + sum of leaf values
     size_weight: float = 0.0  # routed score = score - size_weight * log(1 + tokens) (calibration.size_adjusted)
+    members: tuple[tuple[float, RiskModel], ...] = ()  # ensemble: score = sum of weight x member score
 
     def threshold(self, target_recall: float) -> float:
         return conformal_threshold(self.positive_scores, target_recall)
@@ -71,6 +73,8 @@ class RiskModel:
 
     def assess(self, feats: Mapping[str, float], top: int) -> tuple[float, list[tuple[str, float]]]:
         """The score and the ``top`` features that pushed it most towards Pro, in one pass."""
+        if self.members:
+            return self._assess_members(feats, top)
         if self.trees:
             return self._assess_trees(feats, top)
         weights, buckets = self.weights, self.buckets
@@ -85,6 +89,22 @@ class RiskModel:
         # fsum is exact, so the score does not depend on the features' (hash-seeded) order
         return math.fsum(contributions), [(n, round(c, 3)) for c, n in best]
 
+
+    def _assess_members(self, feats: Mapping[str, float], top: int) -> tuple[float, list[tuple[str, float]]]:
+        """Weighted sum of the members' scores; a feature's contribution is the weighted sum of its
+        contributions to the members that rank it among their strongest."""
+        scores: list[float] = []
+        by_name: dict[str, float] = {}
+        for weight, member in self.members:
+            # each member's 4 x top strongest: a feature strong in the sum is strong in one member
+            score, best = member.assess(feats, 4 * top)
+            scores.append(weight * score)
+            for name, c in best:
+                key = name.rsplit("=", 1)[0] if member.trees else name  # trees show "name=value"
+                by_name[key] = by_name.get(key, 0.0) + weight * c
+        positive = [(c, n) for n, c in by_name.items() if c > 0]
+        best_all = heapq.nsmallest(top, positive, key=lambda item: (-item[0], item[1])) if top else []
+        return math.fsum(scores), [(n, round(c, 3)) for c, n in best_all]
 
     def _assess_trees(self, feats: Mapping[str, float], top: int) -> tuple[float, list[tuple[str, float]]]:
         """Walk every tree; a feature's contribution is the change of node value at its splits
@@ -128,6 +148,30 @@ def parse_model(data: Mapping[str, Any]) -> RiskModel:
         raise ValueError(f"not a {MODEL_FORMAT} file")
     if data.get("feature_version") != FEATURE_VERSION:
         raise ValueError(f"model features v{data.get('feature_version')}, this govbot computes v{FEATURE_VERSION}")
+    scores = tuple(sorted(float(s) for s in data["positive_scores"]))
+    if not scores:
+        raise ValueError("no calibration scores")
+    size_weight = float(data.get("size_weight", 0.0))
+    if not 0.0 <= size_weight < math.inf:
+        raise ValueError("size_weight must be a finite number >= 0")
+    if data.get("kind") == "ensemble":
+        weights = [float(w) for w in data["member_weights"]]
+        docs = list(data["members"])
+        if not docs or len(weights) != len(docs) or any(not 0 < w < math.inf for w in weights):
+            raise ValueError("an ensemble needs members, each with a finite weight > 0")
+        members = tuple((w, _parse_member(m)) for w, m in zip(weights, docs, strict=True))
+        return RiskModel(version=str(data["version"]), buckets=1, intercept=0.0, weights={}, positive_scores=scores,
+                         meta=dict(data.get("meta", {})), size_weight=size_weight, members=members)
+    core = _parse_member(data)
+    return RiskModel(version=str(data["version"]), buckets=core.buckets, intercept=core.intercept,
+                     weights=core.weights, positive_scores=scores, meta=dict(data.get("meta", {})), names=core.names,
+                     trees=core.trees, size_weight=size_weight)
+
+
+def _parse_member(data: Mapping[str, Any]) -> RiskModel:
+    """The scoring part of a model document (linear weights or trees), without its calibration."""
+    if data.get("kind") == "ensemble":
+        raise ValueError("an ensemble member cannot be an ensemble")
     buckets = int(data["buckets"])
     weights = {int(i): float(w) for i, w in data.get("weights", ())}
     if any(not 0 <= i < buckets for i in weights):
@@ -136,15 +180,10 @@ def parse_model(data: Mapping[str, Any]) -> RiskModel:
     trees = _parse_trees(data, len(names))
     if not weights and not trees:
         raise ValueError("neither weights nor trees")
-    scores = tuple(sorted(float(s) for s in data["positive_scores"]))
-    if not scores:
-        raise ValueError("no calibration scores")
-    size_weight = float(data.get("size_weight", 0.0))
-    if not 0.0 <= size_weight < math.inf:
-        raise ValueError("size_weight must be a finite number >= 0")
-    return RiskModel(version=str(data["version"]), buckets=buckets, intercept=float(data["intercept"]),
-                     weights=weights, positive_scores=scores, meta=dict(data.get("meta", {})), names=names,
-                     trees=trees, size_weight=size_weight)
+    if buckets < 1:
+        raise ValueError("buckets must be >= 1")
+    return RiskModel(version=str(data.get("version", "member")), buckets=buckets, intercept=float(data["intercept"]),
+                     weights=weights, positive_scores=(), meta={}, names=names, trees=trees)
 
 
 def dump_model(
@@ -182,6 +221,26 @@ def dump_trees(
                    "left": [int(x) for x in t["left"]], "right": [int(x) for x in t["right"]],
                    "leaf": [int(bool(x)) for x in t["leaf"]], "value": [round(float(x), digits) for x in t["value"]]}
                   for t in trees],
+        "positive_scores": sorted(round(float(s), digits) for s in positive_scores),
+        "size_weight": float(size_weight),
+        "meta": dict(meta),
+    }
+
+
+def dump_ensemble(
+    *, version: str, members: Sequence[tuple[float, Mapping[str, Any]]], positive_scores: Sequence[float],
+    meta: Mapping[str, Any], digits: int = 6, size_weight: float = 0.0,
+) -> dict[str, Any]:
+    """The JSON document of a weighted average of member documents (``dump_model``/``dump_trees``
+    output; their own calibration, size weight and meta are dropped: the ensemble has its own)."""
+    dropped = {"positive_scores", "size_weight", "meta", "format", "feature_version", "version"}
+    return {
+        "format": MODEL_FORMAT,
+        "kind": "ensemble",
+        "version": version,
+        "feature_version": FEATURE_VERSION,
+        "member_weights": [float(w) for w, _ in members],
+        "members": [{k: v for k, v in doc.items() if k not in dropped} for _, doc in members],
         "positive_scores": sorted(round(float(s), digits) for s in positive_scores),
         "size_weight": float(size_weight),
         "meta": dict(meta),

@@ -35,10 +35,13 @@ from govbot.router.catalogue import ModelSet
 from govbot.router.classify import classify_files, default_rules
 from govbot.router.features import DEPENDENCY_FILES, TOOL_CONFIG, bucket, change_features, patch_bytes
 from govbot.router.plan import _difficulty, floor_reasons, lint_by_shape, plan, split_paths
-from govbot.router.riskmodel import dump_model, dump_trees
+from govbot.router.riskmodel import dump_ensemble, dump_model, dump_trees
 
 BUCKETS = 1 << 15
-LEARNERS = ("logistic", "knn", "gbt", "mlp", "rules", "gbt+size")
+LEARNERS = ("logistic", "knn", "gbt", "mlp", "rules", "gbt+size", "ens+size")
+# ens: the plain average of the gradient-boosted trees' log-odds and the logistic model's decision
+# function (the only mix tried: not tuned on any fold)
+ENSEMBLE = (("gbt", 0.5), ("logistic", 0.5))
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,15 @@ def split_calibration(groups: Sequence[str], share: float = 0.25, seed: int = 0)
 def fit_scorer(
     kind: str, fit_rows: Sequence[Prepared], seed: int = 0
 ) -> tuple[Any, Callable[[Sequence[Prepared]], Any]]:
-    """The fitted learner and its raw risk score (log-odds or decision function) for a batch of rows."""
+    """The fitted learner and its raw risk score (log-odds or decision function) for a batch of rows;
+    for ``ens``, the members' fitted learners and the weighted sum of their scores."""
+    if kind == "ens":
+        fitted = [(fit_scorer(member, fit_rows, seed), weight) for member, weight in ENSEMBLE]
+
+        def mixed(batch: Sequence[Prepared]) -> Any:
+            return sum(w * s(batch) for (_, s), w in fitted) if batch else np.zeros(0)
+
+        return tuple(m for (m, _), _ in fitted), mixed
     names = dense_names(fit_rows)
     y = np.array([p.label == "security" for p in fit_rows], dtype=int)
     model = make_learner(kind, seed)
@@ -394,7 +405,26 @@ def ship_gbt(rows: Sequence[Prepared], target: float, version: str, meta: Mappin
                       meta=dict(meta), size_weight=weight)
 
 
-SHIP: dict[str, Callable[..., dict[str, Any]]] = {"logistic": ship_logistic, "gbt": ship_gbt}
+def ship_ensemble(rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any],
+                  kind: str = "ens") -> dict[str, Any]:
+    """``ENSEMBLE``'s members fitted on the same 3/4 of the repositories, calibrated as one score."""
+    models, _, pos_scores, _, weight = fit_for_ship(kind, rows, target)
+    fit, _ = split_calibration([p.repo for p in rows])
+    names = dense_names([rows[i] for i in fit])  # the columns the trees were fitted on
+    docs: list[tuple[float, Mapping[str, Any]]] = []
+    for (member, share), model in zip(ENSEMBLE, models, strict=True):
+        if member == "gbt":
+            baseline, trees = export_trees(model)
+            docs.append((share, dump_trees(version=version, intercept=baseline, names=names, trees=trees,
+                                           positive_scores=(), meta={})))
+        else:
+            docs.append((share, dump_model(version=version, buckets=BUCKETS, intercept=float(model.intercept_[0]),
+                                           weights=model.coef_[0], positive_scores=(), meta={})))
+    return dump_ensemble(version=version, members=docs, positive_scores=pos_scores, meta=dict(meta),
+                         size_weight=weight)
+
+
+SHIP: dict[str, Callable[..., dict[str, Any]]] = {"logistic": ship_logistic, "gbt": ship_gbt, "ens": ship_ensemble}
 
 
 def ship(kind: str, rows: Sequence[Prepared], target: float, version: str, meta: Mapping[str, Any]) -> dict[str, Any]:

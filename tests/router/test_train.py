@@ -102,8 +102,10 @@ def test_grouped_cv_and_shipping_are_deterministic() -> None:
     pytest.importorskip("sklearn")  # here, not at import: scikit-learn takes seconds to load
     rows = fixture_rows()
     results = grouped_cv(rows, 0.8, folds=4)
-    assert set(results) == {"logistic", "knn", "gbt", "mlp", "rules", "gbt+size"}
+    assert set(results) == {"logistic", "knn", "gbt", "mlp", "rules", "gbt+size", "ens+size"}
     assert all(w in SIZE_WEIGHTS for w in results["gbt+size"]["size_weights"])
+    assert all(w in SIZE_WEIGHTS for w in results["ens+size"]["size_weights"])
+    assert grouped_cv(rows, 0.8, folds=4, kinds=["ens+size"]) == {"ens+size": results["ens+size"]}
     assert results["logistic"]["pro_recall"] == 1.0  # a separable fixture: the learner finds it
     assert results["logistic"]["lint_mini"] == 1.0
     doc = ship_logistic(rows, 0.8, "test", {"note": "fixture"})
@@ -198,3 +200,26 @@ def test_prepared_rows_carry_the_split_bytes_plan_would_use() -> None:
     change = changeset_from_diff(code + tests)
     test_patch = next(f.patch for f in change.files if f.path == "tests/test_view.py")
     assert p.split_bytes == len((test_patch or "").encode()) and 0 < p.split_bytes < p.patch_bytes
+
+
+def test_shipped_ensemble_scores_as_its_members_average() -> None:
+    """The JSON ensemble (trees + logistic weights, half each) gives the trained ensemble's score,
+    and its explanation merges both members' contributions."""
+    rows = fixture_rows()
+    doc = json.loads(json.dumps(train.ship_ensemble(rows, 0.8, "test-ens", {"note": "fixture"})))
+    assert doc["kind"] == "ensemble" and doc["member_weights"] == [0.5, 0.5]
+    model = parse_model(doc)
+    assert [type(m.trees) for _, m in model.members] and model.members[0][1].trees and model.members[1][1].weights
+    _, _, pos_scores, score = fit_and_calibrate("ens", rows, 0.8)
+    for p, want in zip(rows, score(rows), strict=True):
+        assert model.score(p.feats) == pytest.approx(float(want), abs=1e-3)
+    assert list(model.positive_scores) == pytest.approx(sorted(pos_scores), abs=1e-5)
+    sec = next(p for p in rows if p.label == "security")
+    total, top = model.assess(sec.feats, 3)
+    assert total == pytest.approx(sum(w * m.score(sec.feats) for w, m in model.members))
+    assert top and all(c > 0 for _, c in top) and len(top) <= 3
+    nested = {**doc, "members": [doc, doc["members"][1]]}
+    with pytest.raises(ValueError, match="cannot be an ensemble"):
+        parse_model(nested)
+    with pytest.raises(ValueError, match="finite weight"):
+        parse_model({**doc, "member_weights": [0.5, 0.0]})
