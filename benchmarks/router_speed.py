@@ -16,14 +16,15 @@ import json
 import statistics
 import time
 from importlib import resources
+from pathlib import Path
 
 from govbot.core.diff import changeset_from_diff
 from govbot.core.errors import ConfigError
-from govbot.core.models import Authorship
+from govbot.core.models import Authorship, ChangeSet
 from govbot.policy.llm_config import LLMConfig
-from govbot.router.catalogue import estimate_models
+from govbot.router.catalogue import ModelSet, estimate_models
 from govbot.router.plan import plan
-from govbot.router.riskmodel import default_model, parse_model
+from govbot.router.riskmodel import default_model, load_model, parse_model
 
 
 def three_hundred_lines() -> str:
@@ -47,9 +48,27 @@ def best_of(fn: object, runs: int, repeat: int) -> tuple[float, float]:
     return wall, cpu
 
 
+def compare(change: ChangeSet, config: LLMConfig, models: ModelSet, paths: list[Path]) -> None:
+    """Best CPU ms per plan() call for the shipped model and each file, rounds interleaved."""
+    candidates = {"shipped " + default_model().version: default_model()}
+    candidates.update({f"{p} ({(m := load_model(p)).version})": m for p in paths})
+    best = dict.fromkeys(candidates, float("inf"))
+    for _ in range(15):
+        for name, model in candidates.items():
+            _, cpu = best_of(lambda m=model: plan(change, (), Authorship(), config, models, risk_model=m), 10, 1)
+            best[name] = min(best[name], cpu)
+    for name, cpu in best.items():
+        print(f"plan(), 300 changed lines, {name}: {cpu * 1e3:.2f} ms CPU (best of 15 interleaved rounds)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--examples", help="JSONL of real commits (benchmarks/router_data/build_dataset.py)")
+    ap.add_argument("--compare", nargs="*", default=[], metavar="MODEL.json",
+                    help="also time plan() with these model files, alternating with the shipped one in this process "
+                         "(best of 15 rounds of 10 calls each): on a machine whose speed drifts, only such a "
+                         "comparison is fair (e.g. the previous release's file from `git show REV:router/data/"
+                         "risk_model.json`)")
     args = ap.parse_args(argv)
     text = resources.files("govbot.router").joinpath("data/risk_model.json").read_text("utf-8")
     wall, cpu = best_of(lambda: parse_model(json.loads(text)), 1, 5)
@@ -61,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     change = changeset_from_diff(three_hundred_lines())
     wall, cpu = best_of(lambda: plan(change, (), Authorship(), config, models), 20, 5)
     print(f"plan(), 300 changed lines in one file: {wall * 1e3:.2f} ms wall, {cpu * 1e3:.2f} ms CPU")
+    if args.compare:
+        compare(change, config, models, [Path(p) for p in args.compare])
     if args.examples:
         times = []
         with open(args.examples, encoding="utf-8") as fh:
