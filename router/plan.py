@@ -76,6 +76,7 @@ class Route:
     classes: tuple[FileClass, ...] = field(default=(), repr=False)
     split_tier: Tier | None = None  # the tier that reviews the files flagged ``aux`` (split review)
     split_models: tuple[ModelSpec, ...] = ()
+    split_nominal: ModelSpec | None = None  # the model that prices the split part (estimates)
 
     def chunk_tier(self, aux: bool) -> Tier:
         return self.split_tier if aux and self.split_tier is not None else self.tier
@@ -431,7 +432,11 @@ def _finish(
     cloud = models.candidates(tier)
     onprem = models.candidates(tier, on_prem_only=True)
     split_models = models.candidates(SPLIT_TIER) if split else ()
-    if not split_models:
+    # the model that prices the split part: with no key at all, the tier's first configured one (an
+    # estimate, as for the main tier); with keys but no mini model available, no split
+    split_price = split_models[0] if split_models else (
+        models.nominal(SPLIT_TIER) if split and not models.any_available else None)
+    if split_price is None:
         split = frozenset()
     files: list[FilePatch] = []
     excluded: list[tuple[str, str]] = []
@@ -455,7 +460,7 @@ def _finish(
     # The model the review will use names the price (only an OpenAI key: an OpenAI model, priced
     # as such); with no key at all, the tier's first configured model, for an estimate.
     nominal = cloud[0] if cloud else models.nominal(tier)
-    files, chunks, cost = _cheaper(files, chunks, nominal, split_models[0] if split_models else None, extra,
+    files, chunks, cost = _cheaper(files, chunks, nominal, split_price, extra,
                                    config.chunk_tokens)
     tokens = sum(c.tokens + PROMPT_OVERHEAD_TOKENS + extra for c in chunks)
     aux = [p for p in files if p.aux]
@@ -485,6 +490,7 @@ def _finish(
         classes=tuple(classes),
         split_tier=SPLIT_TIER if aux else None,
         split_models=split_models if aux else (),
+        split_nominal=split_price if aux else None,
     )
 
 

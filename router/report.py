@@ -29,6 +29,8 @@ def route_json(route: Route) -> dict[str, Any]:
         "estimated_input_tokens": rp.estimated_input_tokens,
         "estimated_cost_usd": rp.estimated_cost_usd,
         "chunks": route.chunks,
+        "split_tier": rp.split_tier.value if rp.split_tier else None,
+        "split_files": [f.path for f in route.files if f.aux],
         "files": [
             {"path": c.path, "class": "security" if c.is_risk else (f"lint:{c.lint}" if c.lint else "ordinary")}
             for c in route.classes
@@ -52,6 +54,8 @@ def route_text(route: Route) -> str:
     if rp.tier is not Tier.NONE:
         lines.append(f"estimated input tokens: {rp.estimated_input_tokens} in {route.chunks} request(s)")
         via = f" with {route.nominal.ref}" if route.nominal else ""
+        if route.split_nominal is not None and rp.split_files:
+            via += f" and {route.split_nominal.ref} for the {rp.split_files} split file(s)"
         lines.append(f"estimated cost: ${rp.estimated_cost_usd:.4f}{via}")
     for path, why in route.excluded:
         lines.append(f"not sent: {_safe(path)} ({why})")

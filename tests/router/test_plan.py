@@ -261,3 +261,18 @@ def test_split_chunks_never_mix_the_two_tiers() -> None:
              FilePatch("b.py", "+z\n" * 10), FilePatch("docs/d.md", "+w\n" * 10, aux=True)]
     chunks = make_chunks(files, 10_000)
     assert [(c.paths, c.aux) for c in chunks] == [(("a.py", "b.py"), False), (("tests/t.py", "docs/d.md"), True)]
+
+
+def test_with_no_key_the_estimate_still_shows_the_split() -> None:
+    """`govbot route` with no API key prices the split part with mini's first configured model, as
+    it prices the tier with its own; with keys but no mini model available there is no split."""
+    from govbot.router.report import route_json, route_text
+
+    r = route(CODE + TEST + DOCS, env=LLMEnvironment())
+    assert r.skip_reason == "no LLM API key configured" and r.split_tier is Tier.MINI
+    assert r.split_nominal is not None and r.split_nominal.ref == "openai/gpt-5-mini"
+    assert "and openai/gpt-5-mini for the 2 split file(s)" in route_text(r)
+    assert route_json(r)["split_files"] == ["tests/test_render.py", "docs/tokens.md"]
+    only_pro = LLMConfig(routing=RULES, tiers=Tiers(mini=["anthropic/claude-haiku-4-5"]))
+    keyed = route(CODE + TEST + DOCS, config=only_pro, env=LLMEnvironment(openai_api_key="k"))
+    assert keyed.split_tier is None and not any(f.aux for f in keyed.files)
