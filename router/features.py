@@ -393,16 +393,3 @@ def hashed(feats: Mapping[str, float], buckets: int) -> dict[int, float]:
         i = bucket(name, buckets)
         out[i] = out.get(i, 0.0) + value
     return out
-
-
-def diff_features(diff: str) -> dict[str, float]:
-    """Features of a unified diff, with the rules' classes (the router's input; ``plan.diff_inputs``
-    adds the shape rules and the size)."""
-    from govbot.core.diff import changeset_from_diff
-    from govbot.router.classify import classify_files, default_rules
-
-    change = changeset_from_diff(diff)
-    texts = {f.path: f.patch or "" for f in change.files}
-    classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], default_rules(),
-                             content_rules=False)
-    return change_features([(f.path, texts[f.path]) for f in change.files], classes)

@@ -494,12 +494,26 @@ def _finish(
     )
 
 
+def learned_classes(
+    change: ChangeSet, texts: Mapping[str, str], rules: RoutingRules | None = None
+) -> tuple[FileClass, ...]:
+    """The files' classes as ``plan()`` computes them under the learned router: the rules without
+    their content regexes, then the shape rules (``lint_by_shape``)."""
+    classes = classify_files([(f.path, texts[f.path], f.old_path, f.binary) for f in change.files],
+                             rules or default_rules(), content_rules=False)
+    return tuple(lint_by_shape(c, texts[c.path]) for c in classes)
+
+
 def diff_inputs(diff: str) -> tuple[dict[str, float], int]:
     """``(features, scored bytes)`` of a unified diff: the learned router's two inputs, as ``plan()``
     computes them for the change under the default policy."""
     change = changeset_from_diff(diff)
     texts = {f.path: f.patch or "" for f in change.files}
-    classes = tuple(lint_by_shape(c, texts[c.path]) for c in classify_files(
-        [(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], default_rules(), content_rules=False))
+    classes = learned_classes(change, texts)
     return (change_features([(f.path, texts[f.path]) for f in change.files], classes),
             scored_bytes(classes, texts, LLMConfig()))
+
+
+def diff_features(diff: str) -> dict[str, float]:
+    """The learned router's features of a unified diff (``diff_inputs`` without the size)."""
+    return diff_inputs(diff)[0]

@@ -32,9 +32,8 @@ from govbot.router.calibration import (
     summary,
 )
 from govbot.router.catalogue import ModelSet
-from govbot.router.classify import classify_files, default_rules
 from govbot.router.features import DEPENDENCY_FILES, TOOL_CONFIG, bucket, change_features, patch_bytes
-from govbot.router.plan import _difficulty, floor_reasons, lint_by_shape, plan, split_paths
+from govbot.router.plan import _difficulty, floor_reasons, learned_classes, plan, split_paths
 from govbot.router.riskmodel import dump_ensemble, dump_model, dump_trees
 
 BUCKETS = 1 << 15
@@ -68,11 +67,8 @@ def prepare(repo: str, sha: str, label: str, diff: str, config: LLMConfig, model
         return None
     if not change.files:
         return None
-    rules = default_rules()
     texts = {f.path: f.patch or "" for f in change.files}
-    # exactly what plan() computes under the learned router
-    classes = tuple(lint_by_shape(c, texts[c.path]) for c in classify_files(
-        [(f.path, texts[f.path], f.old_path, f.binary) for f in change.files], rules, content_rules=False))
+    classes = learned_classes(change, texts)  # exactly what plan() computes under the learned router
     rules_cfg = config.model_copy(update={"routing": config.routing.model_copy(update={"router": "rules"})})
     rules_route = plan(change, (), Authorship(), rules_cfg, models)
     floor = bool(floor_reasons(classes, texts, ()))

@@ -16,8 +16,7 @@ from govbot.core.diff import changeset_from_diff
 from govbot.core.models import Authorship, Finding, Severity, Tier
 from govbot.policy.llm_config import ForceTier, LLMConfig, Routing
 from govbot.router.catalogue import estimate_models
-from govbot.router.features import diff_features
-from govbot.router.plan import plan
+from govbot.router.plan import diff_features, plan
 from govbot.router.riskmodel import MODEL_FORMAT, default_model, parse_model
 
 
